@@ -1,0 +1,27 @@
+# Quick start: `make demo` runs the tool, `make test` runs the tests.
+# Both create .venv and install what they need on first use.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade "setuptools>=65,<81" wheel
+	$(PY) -m pip install -q --no-build-isolation -r requirements-dev.txt
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+demo: $(STAMP)
+	$(PY) demo.py
+
+bench: $(STAMP)
+	$(PY) bench/bench_convert.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

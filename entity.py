@@ -1,0 +1,132 @@
+"""Domain constants of the OpenPose COCO-18 body model, defined once.
+
+Everything the rest of the tool needs to know about the skeleton (joint order,
+limbs, which part-affinity-field channels belong to which limb, drawing
+colours) and about inference (input size, stride, normalisation, decoding
+thresholds) lives here, each with a note saying where the value comes from.
+
+Coordinates are always ``(x, y)`` in pixels unless a docstring says otherwise.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Tuple
+
+# ---------------------------------------------------------------------------
+# Skeleton
+# ---------------------------------------------------------------------------
+
+#: The 18 COCO joints in the order of the network's confidence-map channels
+#: (channel 18 is the background map).
+JOINT_NAMES: Tuple[str, ...] = (
+    'Nose', 'Neck',
+    'RShoulder', 'RElbow', 'RWrist',
+    'LShoulder', 'LElbow', 'LWrist',
+    'RHip', 'RKnee', 'RAnkle',
+    'LHip', 'LKnee', 'LAnkle',
+    'REye', 'LEye', 'REar', 'LEar',
+)
+NUM_JOINTS = len(JOINT_NAMES)            # 18
+JOINT_INDEX = {name: i for i, name in enumerate(JOINT_NAMES)}
+
+#: The 19 limbs (connections between two joints, ``(from, to)`` as joint
+#: indices), in the order of the original authors' Python demo.  The last two
+#: (RShoulder-REar, LShoulder-LEar) are redundant connections: they are scored
+#: like the others but are not drawn.
+LIMBS: Tuple[Tuple[int, int], ...] = (
+    (1, 2), (1, 5), (2, 3), (3, 4), (5, 6), (6, 7),
+    (1, 8), (8, 9), (9, 10), (1, 11), (11, 12), (12, 13),
+    (1, 0), (0, 14), (14, 16), (0, 15), (15, 17),
+    (2, 16), (5, 17),
+)
+NUM_LIMBS = len(LIMBS)                   # 19
+
+#: For each limb of :data:`LIMBS`, the two PAF channels (x component, y
+#: component) of the network's L1 branch output (38 channels).  These are the
+#: demo's ``mapIdx`` minus the 19 heatmap channels that preceded the PAFs in
+#: its concatenated output.
+LIMB_PAF_CHANNELS: Tuple[Tuple[int, int], ...] = (
+    (12, 13), (20, 21), (14, 15), (16, 17), (22, 23), (24, 25),
+    (0, 1), (2, 3), (4, 5), (6, 7), (8, 9), (10, 11),
+    (28, 29), (30, 31), (34, 35), (32, 33), (36, 37),
+    (18, 19), (26, 27),
+)
+
+#: Limbs drawn on images (the redundant ear-shoulder limbs are left out).
+DRAWN_LIMBS: Tuple[int, ...] = tuple(range(17))
+
+#: One BGR colour per joint (also used for the limb that ends in it), the
+#: palette of the original demo.
+JOINT_COLORS_BGR: Tuple[Tuple[int, int, int], ...] = (
+    (0, 0, 255), (0, 85, 255), (0, 170, 255), (0, 255, 255), (0, 255, 170),
+    (0, 255, 85), (0, 255, 0), (85, 255, 0), (170, 255, 0), (255, 255, 0),
+    (255, 170, 0), (255, 85, 0), (255, 0, 0), (255, 0, 85), (255, 0, 170),
+    (255, 0, 255), (170, 0, 255), (85, 0, 255),
+)
+
+# ---------------------------------------------------------------------------
+# Network channel counts
+# ---------------------------------------------------------------------------
+
+NUM_HEATMAPS = NUM_JOINTS + 1            # 19: joints + background
+NUM_PAF_CHANNELS = 2 * NUM_LIMBS         # 38
+NUM_FACE_KEYPOINTS = 70
+NUM_HAND_KEYPOINTS = 21
+NUM_FACE_HEATMAPS = NUM_FACE_KEYPOINTS + 1   # 71
+NUM_HAND_HEATMAPS = NUM_HAND_KEYPOINTS + 1   # 22
+
+#: Every network downsamples by three 2x2 max-pools.
+NETWORK_STRIDE = 8
+
+# ---------------------------------------------------------------------------
+# Inference parameters
+# ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class InferenceParams:
+    """Pre- and post-processing parameters, with OpenPose's defaults.
+
+    The defaults are those of the original Python demo of Cao et al. (the
+    ``config`` file of the training repository) unless a field says
+    otherwise.  Create a changed copy with :func:`dataclasses.replace`.
+    """
+
+    #: Network input height in pixels; the image is scaled so that its
+    #: height maps to this (the width follows the aspect ratio).
+    input_height: int = 368
+    #: Scale factors of the multi-scale ("precise") search, relative to
+    #: ``input_height`` (demo: ``scale_search``).
+    precise_scales: Tuple[float, ...] = (0.5, 1.0, 1.5, 2.0)
+    #: Padding value for the right/bottom border added to reach a multiple
+    #: of :data:`NETWORK_STRIDE` (demo: ``padValue``).
+    pad_value: int = 128
+    #: Input normalisation ``x / scale - offset`` applied to BGR uint8
+    #: pixels, as all three models were trained (the Caffe ``data`` layer:
+    #: ``scale 0.00390625``, ``mean 128``).
+    input_scale: float = 256.0
+    input_offset: float = 0.5
+    #: Standard deviation of the Gaussian that smooths the upsampled
+    #: confidence maps before peak finding.
+    gaussian_sigma: float = 3.0
+    #: Minimum confidence-map value of a joint peak (demo: ``thre1``).
+    peak_threshold: float = 0.1
+    #: Minimum PAF alignment of one sample along a candidate limb
+    #: (demo: ``thre2``).
+    paf_threshold: float = 0.05
+    #: Number of evenly spaced samples of the PAF line integral
+    #: (demo: ``mid_num``).
+    paf_samples: int = 10
+    #: Fraction of samples that must exceed ``paf_threshold``
+    #: (demo: ``> 0.8 * len(score_midpts)``).
+    paf_sample_fraction: float = 0.8
+    #: Limbs longer than this fraction of the image height are penalised by
+    #: the distance prior (demo: ``0.5 * oriImg.shape[0] / norm - 1``).
+    limb_length_prior: float = 0.5
+    #: A person needs at least this many joints (demo: ``subset[i][-1] < 4``).
+    min_person_parts: int = 4
+    #: ... and at least this mean score per joint (demo: ``< 0.4``).
+    min_person_score: float = 0.4
+
+
+DEFAULT_PARAMS = InferenceParams()

@@ -1,0 +1,13 @@
+"""OpenPose networks in Chainer and the Caffe weight converter.
+
+Importing this package first makes Chainer 7.8.1 importable on NumPy 2
+(see :mod:`models.numpy_compat`).
+"""
+from models import numpy_compat
+
+numpy_compat.install()
+
+from models.staged_net import (  # noqa: E402  (after the NumPy fix)
+    NETWORKS, CocoPoseNet, FaceNet, HandNet, StagedNet)
+
+__all__ = ['NETWORKS', 'CocoPoseNet', 'FaceNet', 'HandNet', 'StagedNet']

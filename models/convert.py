@@ -1,0 +1,218 @@
+"""Caffe weights -> Chainer ``.npz`` files, and safe loading of those files.
+
+The mapping is derived from the Chainer network itself, by one rule: the
+parameter ``<link>/W`` is blob 0 and ``<link>/b`` is blob 1 of the Caffe layer
+named ``<link>``.  Every parameter of the network must be found in the file
+with exactly the expected shape, otherwise the conversion stops with a
+:class:`ConversionError` and writes nothing.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+import time
+from typing import Dict, List, Tuple
+
+import chainer
+import numpy as np
+
+from models.caffemodel import CaffeModel, CaffeModelError, read_caffemodel
+from models.staged_net import NETWORKS
+
+#: Index of each Chainer parameter among a Caffe convolution's blobs.
+BLOB_INDEX = {'W': 0, 'b': 1}
+_BLOB_ROLE = {'W': 'weights', 'b': 'bias'}
+
+
+class ConversionError(Exception):
+    """A conversion that cannot be done; the message says what to do."""
+
+
+class WeightsError(Exception):
+    """A weights file that cannot be loaded into a network."""
+
+
+@dataclasses.dataclass
+class ConversionReport:
+    network: str
+    source_format: str          # 'V1', 'V2'
+    layers: int                 # layers copied
+    parameters: int             # values copied
+    seconds: float
+    unused_layers: List[str]    # layers with weights the network does not use
+
+
+class _LeaveUninitialized(chainer.Initializer):
+    """Allocates without writing, so a network's shapes cost no memory."""
+
+    def __call__(self, array):
+        return None
+
+
+def expected_parameters(network: str) -> Dict[str, Tuple[int, ...]]:
+    """Every parameter of a network: ``{'conv1_1/W': (64, 3, 3, 3), ...}``."""
+    model = NETWORKS[network](initialW=_LeaveUninitialized())
+    return {path.lstrip('/'): param.shape
+            for path, param in model.namedparams()}
+
+
+def _strip_leading_ones(shape):
+    shape = tuple(shape)
+    while shape and shape[0] == 1:
+        shape = shape[1:]
+    return shape
+
+
+def _fit(array: np.ndarray, shape, layer: str, param: str) -> np.ndarray:
+    """The blob reshaped to ``shape``; legacy 4-d shapes like (1, 1, 1, C)
+    match (C,) as Caffe itself allows."""
+    if array.shape == tuple(shape):
+        return array
+    if _strip_leading_ones(array.shape) == _strip_leading_ones(shape):
+        return array.reshape(shape)
+    raise ConversionError(
+        f'layer {layer!r} {_BLOB_ROLE[param]}: expected shape {tuple(shape)},'
+        f' found {array.shape}')
+
+
+def _names(names: List[str], limit: int = 4) -> str:
+    shown = ', '.join(names[:limit])
+    return shown + (f' and {len(names) - limit} more'
+                    if len(names) > limit else '')
+
+
+def match_parameters(caffe: CaffeModel, network: str
+                     ) -> Tuple[Dict[str, np.ndarray], List[str]]:
+    """Find every parameter of ``network`` in a read caffemodel.
+
+    Returns:
+        ``(arrays, unused)``: ``{'conv1_1/W': float32 array, ...}`` for every
+        parameter of the network, and the names of layers with weights that
+        the network does not use.
+
+    Raises:
+        ConversionError: a layer is missing, lacks a blob, or has a blob of
+            the wrong shape.
+    """
+    expected = expected_parameters(network)
+    layers = caffe.by_name()
+    needed = list(dict.fromkeys(key.split('/')[0] for key in expected))
+    missing = [name for name in needed if name not in layers]
+    if missing:
+        raise ConversionError(
+            f'{len(missing)} layer(s) needed by {network} are missing: '
+            f'{_names(missing)}')
+    arrays = {}
+    for key, shape in expected.items():
+        name, param = key.split('/')
+        blobs = layers[name].blobs
+        if BLOB_INDEX[param] >= len(blobs):
+            raise ConversionError(
+                f'layer {name!r} has {len(blobs)} parameter blob(s); '
+                f'expected 2 (weights and bias)')
+        arrays[key] = _fit(blobs[BLOB_INDEX[param]], shape, name, param)
+    unused = [layer.name for layer in caffe.layers
+              if layer.blobs and layer.name not in set(needed)]
+    return arrays, unused
+
+
+def _identify(caffe: CaffeModel, requested: str):
+    """The name of another network that the file fits exactly, if any."""
+    for other in NETWORKS:
+        if other == requested:
+            continue
+        try:
+            match_parameters(caffe, other)
+        except ConversionError:
+            continue
+        return other
+    return None
+
+
+def write_npz_atomic(path: str, arrays: Dict[str, np.ndarray]) -> None:
+    """Write an uncompressed ``.npz`` under a temporary name, then rename it.
+
+    A failure at any point leaves no file at ``path`` (and an existing file
+    there untouched).
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(
+        prefix=f'.{os.path.basename(path)}.', suffix='.part', dir=directory)
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            np.savez(f, **arrays)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def convert(network: str, source: str, destination: str) -> ConversionReport:
+    """Convert a caffemodel of ``network`` to a Chainer ``.npz`` file.
+
+    Args:
+        network: ``'posenet'``, ``'facenet'`` or ``'handnet'``.
+        source: The ``.caffemodel`` (V1 or V2 format).
+        destination: The ``.npz`` to write (atomically).
+
+    Raises:
+        ConversionError: with a message naming the problem and what to do.
+    """
+    start = time.perf_counter()
+    if network not in NETWORKS:
+        raise ConversionError(f'unknown network {network!r}; choose one of '
+                              f'{", ".join(NETWORKS)}')
+    if not os.path.isfile(source):
+        raise ConversionError(f'{source}: no such file')
+    if not os.path.isdir(os.path.dirname(os.path.abspath(destination))):
+        raise ConversionError(f'{destination}: its folder does not exist')
+    if os.path.exists(destination) and os.path.samefile(source, destination):
+        raise ConversionError(f'{destination} is the input file; choose '
+                              f'another output name')
+    try:
+        caffe = read_caffemodel(source)
+    except CaffeModelError as error:
+        raise ConversionError(f'{source}: {error}') from None
+    try:
+        arrays, unused = match_parameters(caffe, network)
+    except ConversionError as error:
+        other = _identify(caffe, network)
+        if other:
+            raise ConversionError(
+                f'{source} holds the {other} model, not {network}: run '
+                f'convert_model.py {other} {source} {destination}') from None
+        raise ConversionError(f'{source}: {error}') from None
+    write_npz_atomic(destination, arrays)
+    return ConversionReport(
+        network=network, source_format=caffe.format,
+        layers=len({key.split('/')[0] for key in arrays}),
+        parameters=sum(int(a.size) for a in arrays.values()),
+        seconds=time.perf_counter() - start, unused_layers=unused)
+
+
+def load_weights(model: chainer.Link, path: str) -> chainer.Link:
+    """Load a converted ``.npz`` into ``model`` (in place) and return it.
+
+    Uses Chainer's ``NpzDeserializer`` (what ``chainer.serializers.load_npz``
+    uses) on ``numpy.load(path, allow_pickle=False)``, so a weights file can
+    never run code.  Every parameter must be present with its shape.
+
+    Raises:
+        WeightsError: missing file, not an npz, or not weights of this model.
+    """
+    name = type(model).__name__
+    if not os.path.isfile(path):
+        raise WeightsError(f'{path}: no such weights file; convert the Caffe '
+                           f'model with convert_model.py (see README)')
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            chainer.serializers.NpzDeserializer(npz, strict=True).load(model)
+    except (KeyError, ValueError, OSError) as error:
+        detail = str(error).strip('"\'') or type(error).__name__
+        raise WeightsError(f'{path} is not a {name} weights file converted '
+                           f'by convert_model.py ({detail})') from None
+    return model
