@@ -17,8 +17,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 test: $(STAMP)
 	$(PY) -m pytest -q
 
-demo: $(STAMP)
-	$(PY) demo.py
+WEIGHTS := models/coco_posenet.npz
+
+# The body weights: converted from models/pose_iter_440000.caffemodel if it is
+# there, else downloaded (offline: a message says where to put the file).
+$(WEIGHTS): | $(STAMP)
+	$(PY) convert_model.py fetch posenet --dir models
+
+demo: $(STAMP) $(WEIGHTS)
+	$(PY) pose_detector.py posenet $(WEIGHTS) --images data --out out/demo
 
 bench: $(STAMP)
 	$(PY) bench/bench_convert.py

@@ -4,6 +4,11 @@
     python convert_model.py posenet pose_iter_440000.caffemodel models/coco_posenet.npz
     python convert_model.py facenet pose_iter_116000.caffemodel models/facenet.npz
     python convert_model.py handnet pose_iter_102000.caffemodel models/handnet.npz
+    python convert_model.py fetch posenet [--dir models]
+
+``fetch`` uses ``<dir>/<CMU file name>`` if it is there, else downloads it
+from the original addresses (checked by size and, where published, SHA-1),
+and converts it to ``<dir>/<default npz name>``.
 
 Exit status 0 on success, 2 on any problem with the input (one line on
 stderr says what is wrong; no output file is left behind).
@@ -11,38 +16,66 @@ stderr says what is wrong; no output file is left behind).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from models import NETWORKS
 from models.convert import ConversionError, convert
+from models.fetch import MODELS, FetchError, fetch
+
+PROG = 'convert_model.py'
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def parse_args(argv) -> argparse.Namespace:
+    if argv[:1] == ['fetch']:
+        parser = argparse.ArgumentParser(
+            prog=f'{PROG} fetch',
+            description='Get the original caffemodel and convert it.')
+        parser.add_argument('network', choices=sorted(MODELS))
+        parser.add_argument('--dir', default='models',
+                            help='folder of the caffemodel and the .npz '
+                                 '(default: models)')
+        args = parser.parse_args(argv[1:])
+        args.command = 'fetch'
+        return args
     parser = argparse.ArgumentParser(
-        description='Convert an OpenPose .caffemodel to a Chainer .npz file.')
+        prog=PROG,
+        description='Convert an OpenPose .caffemodel to a Chainer .npz file '
+                    f'(or "{PROG} fetch NETWORK" to download and convert).')
     parser.add_argument('network', choices=sorted(NETWORKS),
                         help='which network the weights belong to')
     parser.add_argument('source', metavar='IN',
                         help='the .caffemodel file (V1 or V2 format)')
     parser.add_argument('destination', metavar='OUT',
                         help='the .npz file to write')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.command = 'convert'
+    return args
+
+
+def run_conversion(network: str, source: str, destination: str) -> None:
+    report = convert(network, source, destination)
+    if report.unused_layers:
+        print(f'warning: {len(report.unused_layers)} layer(s) in {source} '
+              f'are not used by {network}: '
+              f'{", ".join(report.unused_layers)}', file=sys.stderr)
+    print(f'{network}: converted {report.layers} layers '
+          f'({report.parameters:,} parameters, {report.source_format} '
+          f'caffemodel) in {report.seconds:.2f} s -> {destination}')
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
+    args = parse_args(sys.argv[1:] if argv is None else list(argv))
     try:
-        report = convert(args.network, args.source, args.destination)
-    except ConversionError as error:
-        print(f'convert_model.py: error: {error}', file=sys.stderr)
+        if args.command == 'fetch':
+            source = fetch(args.network, args.dir)
+            run_conversion(args.network, source,
+                           os.path.join(args.dir, MODELS[args.network].npz))
+        else:
+            run_conversion(args.network, args.source, args.destination)
+    except (ConversionError, FetchError) as error:
+        print(f'{PROG}: error: {error}', file=sys.stderr)
         return 2
-    if report.unused_layers:
-        print(f'warning: {len(report.unused_layers)} layer(s) in '
-              f'{args.source} are not used by {args.network}: '
-              f'{", ".join(report.unused_layers)}', file=sys.stderr)
-    print(f'{args.network}: converted {report.layers} layers '
-          f'({report.parameters:,} parameters, {report.source_format} '
-          f'caffemodel) in {report.seconds:.2f} s -> {args.destination}')
     return 0
 
 

@@ -163,6 +163,9 @@ def _read_blob(buf, start: int, end: int) -> np.ndarray:
             chunks.append(np.array([value], '<u4').view('<f4'))
         elif number == _BLOB_DOUBLE_DATA and wire == _BYTES:
             chunks.append(_packed(buf, value, '<f8').astype(np.float32))
+        elif number == _BLOB_DOUBLE_DATA and wire == _FIXED64:
+            chunks.append(np.array([value], '<u8').view('<f8')
+                          .astype(np.float32))
     data = chunks[0] if len(chunks) == 1 else (
         np.concatenate(chunks).astype('<f4') if chunks
         else np.zeros(0, '<f4'))
@@ -220,6 +223,10 @@ def parse_caffemodel(buf) -> CaffeModel:
                 f'{layers[-1].name!r}); download or copy it again') from None
         raise CaffeModelError(_not_a_model(buf)) from None
     except (ValueError, UnicodeDecodeError) as error:
+        if layers:
+            raise CaffeModelError(
+                f'the layer after {layers[-1].name!r} is damaged ({error}); '
+                f'download or copy the file again') from None
         raise CaffeModelError(f'{_not_a_model(buf)} ({error})') from None
     if not layers:
         raise CaffeModelError(_not_a_model(buf))

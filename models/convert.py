@@ -12,6 +12,8 @@ import dataclasses
 import os
 import tempfile
 import time
+import zipfile
+import zlib
 from typing import Dict, List, Tuple
 
 import chainer
@@ -170,6 +172,10 @@ def convert(network: str, source: str, destination: str) -> ConversionReport:
         raise ConversionError(f'{source}: no such file')
     if not os.path.isdir(os.path.dirname(os.path.abspath(destination))):
         raise ConversionError(f'{destination}: its folder does not exist')
+    if os.path.isdir(destination):
+        raise ConversionError(
+            f'{destination} is a folder; give a file name, e.g. '
+            f'{os.path.join(destination, network + ".npz")}')
     if os.path.exists(destination) and os.path.samefile(source, destination):
         raise ConversionError(f'{destination} is the input file; choose '
                               f'another output name')
@@ -177,6 +183,8 @@ def convert(network: str, source: str, destination: str) -> ConversionReport:
         caffe = read_caffemodel(source)
     except CaffeModelError as error:
         raise ConversionError(f'{source}: {error}') from None
+    except OSError as error:
+        raise ConversionError(f'{source}: {error.strerror}') from None
     try:
         arrays, unused = match_parameters(caffe, network)
     except ConversionError as error:
@@ -186,7 +194,11 @@ def convert(network: str, source: str, destination: str) -> ConversionReport:
                 f'{source} holds the {other} model, not {network}: run '
                 f'convert_model.py {other} {source} {destination}') from None
         raise ConversionError(f'{source}: {error}') from None
-    write_npz_atomic(destination, arrays)
+    try:
+        write_npz_atomic(destination, arrays)
+    except OSError as error:
+        raise ConversionError(f'{destination}: cannot write it '
+                              f'({error.strerror})') from None
     return ConversionReport(
         network=network, source_format=caffe.format,
         layers=len({key.split('/')[0] for key in arrays}),
@@ -194,12 +206,27 @@ def convert(network: str, source: str, destination: str) -> ConversionReport:
         seconds=time.perf_counter() - start, unused_layers=unused)
 
 
+def _check_shapes(model: chainer.Link, arrays: dict, path: str) -> None:
+    """Chainer's deserializer broadcasts, so compare shapes first."""
+    for name, param in model.namedparams():
+        key = name.lstrip('/')
+        if key not in arrays:
+            raise WeightsError(f'{path} has no {key!r}: it does not hold '
+                               f'{type(model).__name__} weights')
+        found = arrays[key].shape
+        if found != param.shape:
+            raise WeightsError(
+                f'{path}: {key} has shape {found}, {type(model).__name__} '
+                f'expects {param.shape}; is it the weights of another '
+                f'network?')
+
+
 def load_weights(model: chainer.Link, path: str) -> chainer.Link:
     """Load a converted ``.npz`` into ``model`` (in place) and return it.
 
     Uses Chainer's ``NpzDeserializer`` (what ``chainer.serializers.load_npz``
     uses) on ``numpy.load(path, allow_pickle=False)``, so a weights file can
-    never run code.  Every parameter must be present with its shape.
+    never run code.  Every parameter must be present with its exact shape.
 
     Raises:
         WeightsError: missing file, not an npz, or not weights of this model.
@@ -210,8 +237,13 @@ def load_weights(model: chainer.Link, path: str) -> chainer.Link:
                            f'model with convert_model.py (see README)')
     try:
         with np.load(path, allow_pickle=False) as npz:
-            chainer.serializers.NpzDeserializer(npz, strict=True).load(model)
-    except (KeyError, ValueError, OSError) as error:
+            arrays = {key: npz[key] for key in npz.files}
+        _check_shapes(model, arrays, path)
+        chainer.serializers.NpzDeserializer(arrays, strict=True).load(model)
+    except WeightsError:
+        raise
+    except (KeyError, ValueError, OSError, EOFError, TypeError,
+            AttributeError, zipfile.BadZipFile, zlib.error) as error:
         detail = str(error).strip('"\'') or type(error).__name__
         raise WeightsError(f'{path} is not a {name} weights file converted '
                            f'by convert_model.py ({detail})') from None
