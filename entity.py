@@ -52,6 +52,11 @@ LIMB_PAF_CHANNELS: Tuple[Tuple[int, int], ...] = (
     (18, 19), (26, 27),
 )
 
+#: Flags in the third column of a pose array (COCO keypoint convention):
+#: the joint was found, or not (then x = y = 0).
+JOINT_FOUND = 2
+JOINT_MISSING = 0
+
 #: Limbs drawn on images (the redundant ear-shoulder limbs are left out).
 DRAWN_LIMBS: Tuple[int, ...] = tuple(range(17))
 

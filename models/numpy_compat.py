@@ -13,9 +13,19 @@ developed on, NumPy 1.26's OpenBLAS runs its generic Prescott kernel
 368x368 forward pass, while NumPy 2.4's OpenBLAS runs its SkylakeX kernel
 (180-280 GFLOP/s) and the same pass took 3.1 s with identical outputs.
 
+On Python 3.12 and later, where ``numpy.distutils`` no longer exists, it
+also provides the one function Chainer's start-up check imports from it
+(``numpy.distutils.system_info.get_info``, used only on macOS to warn about
+Accelerate), answering that nothing is known.
+
 Import :mod:`models` (which calls :func:`install`) before ``chainer``.
 """
 from __future__ import annotations
+
+import importlib
+import sys
+import types
+import warnings
 
 import numpy
 
@@ -48,14 +58,39 @@ def missing_names() -> list:
     return [name for name in names if name not in vars(numpy)]
 
 
+def _provide_distutils_system_info() -> bool:
+    """Register a minimal ``numpy.distutils.system_info`` if it is missing.
+
+    Returns:
+        True if the stand-in was registered.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', DeprecationWarning)
+            importlib.import_module('numpy.distutils.system_info')
+        return False
+    except ImportError:
+        pass
+    system_info = types.ModuleType('numpy.distutils.system_info')
+    system_info.get_info = lambda name, notfound_action=0: {}
+    distutils = types.ModuleType('numpy.distutils')
+    distutils.system_info = system_info
+    sys.modules['numpy.distutils'] = distutils
+    sys.modules['numpy.distutils.system_info'] = system_info
+    return True
+
+
 def install() -> list:
     """Restore the removed NumPy names that are missing; idempotent.
 
     Returns:
-        The names that were added (empty if nothing was missing).
+        The names that were added (empty if nothing was missing), with
+        ``'distutils.system_info'`` when the stand-in was registered.
     """
     added = missing_names()
     for name in added:
         value = _sctypes() if name == 'sctypes' else REMOVED_ALIASES[name]
         setattr(numpy, name, value)
+    if _provide_distutils_system_info():
+        added.append('distutils.system_info')
     return added

@@ -54,3 +54,21 @@ def test_chainer_convolution_pool_concat_on_numpy2():
     np.testing.assert_array_equal(
         pooled, x.reshape(2, 5, 6, 2, 5, 2).max(axis=(3, 5)))
     assert joined.shape == (2, 10, 12, 10) and resized.shape == (2, 5, 24, 20)
+
+
+def test_distutils_stand_in_only_where_missing(monkeypatch):
+    import importlib
+    import sys
+    try:
+        importlib.import_module('numpy.distutils.system_info')
+        present = True
+    except ImportError:
+        present = False
+    assert numpy_compat._provide_distutils_system_info() is False
+    # Simulate Python >= 3.12, where numpy.distutils cannot be imported.
+    for name in ('numpy.distutils', 'numpy.distutils.system_info'):
+        monkeypatch.setitem(sys.modules, name, None)
+    assert numpy_compat._provide_distutils_system_info() is True
+    from numpy.distutils import system_info
+    assert system_info.get_info('blas_opt') == {}
+    assert present or sys.version_info >= (3, 12)

@@ -1,0 +1,1 @@
+"""Pose estimation on images: detection, decoding, drawing and output."""

@@ -1,0 +1,224 @@
+"""Body-pose detection on images: pre-processing, network, maps, decoding.
+
+The steps follow the original models' training and the authors' demo:
+
+1. :func:`network_input`: scale the BGR image so its height maps to the
+   network input height (times the search scale), pad right and bottom to a
+   multiple of the stride with 128, normalise ``x / 256 - 0.5``.
+2. The network (:class:`models.CocoPoseNet`) gives PAFs and confidence maps
+   at 1/8 of the padded input.
+3. :func:`upsample_maps`: bicubic upsampling by the stride, padding removed,
+   bicubic resize to the original image size.
+4. With ``precise=True`` the maps of every scale in
+   ``InferenceParams.precise_scales`` are averaged.
+5. :func:`pose.decode.decode_poses` turns the maps into people.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import List, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+import entity
+import models  # noqa: F401  (NumPy 2 fix before chainer)
+import chainer
+from models import NETWORKS
+from models.convert import load_weights
+from pose import decode
+
+
+@dataclasses.dataclass
+class Detection:
+    """The people found in one image.
+
+    Attributes:
+        poses: (N, 18, 3) float32: x, y in image pixels and a flag, 2 where
+            the joint was found and 0 where not (then x = y = 0); joints in
+            :data:`entity.JOINT_NAMES` order.
+        scores: (N,) float32 person scores, highest first.
+        confidences: (N, 18) float32 confidence-map value of each joint
+            (0 where missing).
+    """
+    poses: np.ndarray
+    scores: np.ndarray
+    confidences: np.ndarray
+
+
+def network_input(img: np.ndarray, height: int,
+                  params: entity.InferenceParams = entity.DEFAULT_PARAMS
+                  ) -> Tuple[np.ndarray, Tuple[int, int]]:
+    """Scale, pad and normalise an image for the network.
+
+    Args:
+        img: (H, W, 3) uint8 BGR image.
+        height: the height, in pixels, the image is scaled to.
+
+    Returns:
+        ``(x, (h, w))``: x is (1, 3, h', w') float32 with h' and w' the
+        scaled size padded up to multiples of :data:`entity.NETWORK_STRIDE`;
+        (h, w) is the scaled size before padding.
+    """
+    scale = height / img.shape[0]
+    w = max(1, round(img.shape[1] * scale))
+    resized = cv2.resize(img, (w, height), interpolation=cv2.INTER_CUBIC)
+    stride = entity.NETWORK_STRIDE
+    pad_h, pad_w = -height % stride, -w % stride
+    padded = cv2.copyMakeBorder(resized, 0, pad_h, 0, pad_w,
+                                cv2.BORDER_CONSTANT,
+                                value=(params.pad_value,) * 3)
+    x = padded.astype(np.float32) / np.float32(params.input_scale)
+    x -= np.float32(params.input_offset)
+    return x.transpose(2, 0, 1)[None].copy(), (height, w)
+
+
+def upsample_maps(maps: np.ndarray, scaled_size: Tuple[int, int],
+                  image_size: Tuple[int, int]) -> np.ndarray:
+    """Network maps back to image resolution.
+
+    Args:
+        maps: (C, h', w') float32 network output for one image.
+        scaled_size: (h, w) of the scaled image before padding.
+        image_size: (H, W) of the original image.
+
+    Returns:
+        (C, H, W) float32: bicubic upsampling by the stride, padding
+        removed, bicubic resize to the image size.
+    """
+    stride = entity.NETWORK_STRIDE
+    hwc = np.ascontiguousarray(maps.transpose(1, 2, 0))
+    up = cv2.resize(hwc, None, fx=stride, fy=stride,
+                    interpolation=cv2.INTER_CUBIC)
+    up = up[:scaled_size[0], :scaled_size[1]]
+    full = cv2.resize(up, (image_size[1], image_size[0]),
+                      interpolation=cv2.INTER_CUBIC)
+    if full.ndim == 2:                   # cv2 drops a single channel axis
+        full = full[:, :, None]
+    return full.transpose(2, 0, 1)
+
+
+def average_maps(maps_per_scale: Sequence[np.ndarray]) -> np.ndarray:
+    """The mean of equally shaped maps (each scale counted once)."""
+    total = np.zeros_like(maps_per_scale[0])
+    for maps in maps_per_scale:
+        total += maps
+    return total / len(maps_per_scale)
+
+
+class DeviceError(Exception):
+    """The requested device cannot be used; the message says what to do."""
+
+
+def get_device(device: int) -> chainer.backend.Device:
+    """The Chainer device for ``device``: -1 is the CPU, N >= 0 CUDA GPU N."""
+    if device < 0:
+        return chainer.get_device('@numpy')
+    cuda = chainer.backends.cuda
+    if not cuda.available:
+        raise DeviceError(f'GPU {device} was requested but CuPy is not '
+                          f'installed (pip install -r requirements-gpu.txt); '
+                          f'use --gpu -1 for the CPU')
+    try:
+        count = cuda.cupy.cuda.runtime.getDeviceCount()
+    except cuda.cupy.cuda.runtime.CUDARuntimeError:
+        count = 0                       # no driver or no device
+    if device >= count:
+        raise DeviceError(f'GPU {device} was requested but this machine has '
+                          f'{count} CUDA GPU(s)')
+    return chainer.get_device(f'@cupy:{device}')
+
+
+class PoseDetector:
+    """Multi-person body pose detector on the COCO body model.
+
+    Args:
+        arch: ``'posenet'`` (the body network).
+        weights_file: a ``.npz`` written by ``convert_model.py posenet``.
+        device: -1 for the CPU, N >= 0 for CUDA GPU N (needs cupy).
+        precise: multi-scale search (slower, more accurate).
+        params: pre- and post-processing parameters.
+
+    Example::
+
+        detector = PoseDetector('posenet', 'models/coco_posenet.npz')
+        poses, scores = detector(cv2.imread('person.jpg'))
+    """
+
+    def __init__(self, arch: str = 'posenet',
+                 weights_file: str = 'models/coco_posenet.npz',
+                 device: int = -1, precise: bool = False,
+                 params: entity.InferenceParams = entity.DEFAULT_PARAMS):
+        if arch != 'posenet':
+            raise ValueError(f'PoseDetector runs the body network '
+                             f'"posenet", not {arch!r}')
+        self.params = params
+        self.precise = precise
+        self.device = get_device(device)
+        self.model = load_weights(NETWORKS[arch](), weights_file)
+        self.device.use()
+        self.model.to_device(self.device)
+
+    def _scales(self) -> Tuple[float, ...]:
+        return self.params.precise_scales if self.precise else (1.0,)
+
+    def _network(self, img: np.ndarray, scale: float):
+        """Run the network at one search scale.
+
+        Returns:
+            ``(pafs, heatmaps, scaled_size)``: lists over the six stages of
+            (38, h', w') and (19, h', w') float32 NumPy arrays, and the
+            (h, w) of the scaled image before padding.
+        """
+        height = max(entity.NETWORK_STRIDE,
+                     round(self.params.input_height * scale))
+        x, scaled_size = network_input(img, height, self.params)
+        with chainer.using_config('train', False), \
+                chainer.no_backprop_mode():
+            pafs, heatmaps = self.model(self.device.send(x))
+        cpu = chainer.backend.CpuDevice()
+        return ([cpu.send(v.array)[0] for v in pafs],
+                [cpu.send(v.array)[0] for v in heatmaps], scaled_size)
+
+    def stage_maps(self, img: np.ndarray, scale: float = 1.0
+                   ) -> Tuple[List[np.ndarray], List[np.ndarray]]:
+        """Per-stage maps at image resolution, for one search scale.
+
+        Returns:
+            ``(heatmaps, pafs)``: lists over the six stages of (19, H, W)
+            and (38, H, W) float32 arrays.
+        """
+        pafs, heatmaps, scaled_size = self._network(img, scale)
+        return ([upsample_maps(h, scaled_size, img.shape[:2])
+                 for h in heatmaps],
+                [upsample_maps(p, scaled_size, img.shape[:2]) for p in pafs])
+
+    def _final_maps_at(self, img: np.ndarray, scale: float) -> np.ndarray:
+        """(19 + 38, H, W): last-stage heatmaps then PAFs, image size."""
+        pafs, heatmaps, scaled_size = self._network(img, scale)
+        both = np.concatenate([heatmaps[-1], pafs[-1]])
+        return upsample_maps(both, scaled_size, img.shape[:2])
+
+    def maps(self, img: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Final-stage maps at image resolution, averaged over the scales.
+
+        Args:
+            img: (H, W, 3) uint8 BGR image.
+
+        Returns:
+            ``(heatmaps, pafs)``: (19, H, W) and (38, H, W) float32.
+        """
+        both = average_maps([self._final_maps_at(img, s)
+                             for s in self._scales()])
+        return both[:entity.NUM_HEATMAPS], both[entity.NUM_HEATMAPS:]
+
+    def detect(self, img: np.ndarray) -> Detection:
+        """Find every person in a BGR uint8 (H, W, 3) image."""
+        heatmaps, pafs = self.maps(img)
+        return Detection(*decode.decode_poses(
+            heatmaps, pafs, self.params, return_confidences=True))
+
+    def __call__(self, img: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """``(poses, scores)``: (N, 18, 3) and (N,) float32; see Detection."""
+        detection = self.detect(img)
+        return detection.poses, detection.scores

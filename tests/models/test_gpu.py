@@ -1,0 +1,42 @@
+"""The CUDA path (CuPy) against the CPU path; skipped without a GPU."""
+import chainer
+import numpy as np
+import pytest
+
+from models import NETWORKS, spec as specs
+from models.convert import load_weights
+
+cuda = chainer.backends.cuda
+pytestmark = pytest.mark.skipif(
+    not (cuda.available and cuda.cupy.cuda.runtime.getDeviceCount() > 0),
+    reason='needs CuPy and a CUDA GPU')
+
+#: Relative max error allowed between GPU and CPU results (float32, cuDNN or
+#: cuBLAS summation order differs from OpenBLAS's).
+TOLERANCE = 1e-4
+
+
+def run(model, x, device):
+    device = chainer.get_device(device)
+    device.use()
+    model.to_device(device)
+    with chainer.using_config('train', False), chainer.no_backprop_mode():
+        stages = model.stages(device.send(x))
+    return [[chainer.backend.CpuDevice().send(v.array) for v in stage]
+            for stage in stages]
+
+
+@pytest.mark.parametrize('network', sorted(NETWORKS))
+def test_network_on_gpu_matches_cpu(network, tmp_path):
+    from models.synthetic import write_synthetic_caffemodel
+    from models.convert import convert
+    caffemodel, weights = tmp_path / 'w.caffemodel', tmp_path / 'w.npz'
+    write_synthetic_caffemodel(str(caffemodel), specs.SPECS[network], seed=3)
+    convert(network, str(caffemodel), str(weights))
+    x = np.random.default_rng(0).uniform(
+        -0.5, 0.5, (2, 3, 64, 48)).astype(np.float32)
+    cpu = run(load_weights(NETWORKS[network](), str(weights)), x, '@numpy')
+    gpu = run(load_weights(NETWORKS[network](), str(weights)), x, '@cupy:0')
+    for cpu_stage, gpu_stage in zip(cpu, gpu):
+        for a, b in zip(cpu_stage, gpu_stage):
+            assert np.abs(a - b).max() <= TOLERANCE * np.abs(a).max()

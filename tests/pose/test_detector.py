@@ -1,0 +1,191 @@
+"""The detection chain: pre-processing, network, maps, decoding.
+
+Two kinds of network stand in for CMU's weights: the real CocoPoseNet with
+synthesized weights (shapes, dtypes, every option runs), and a stand-in that
+renders the paper's ground-truth maps of known skeletons at the network's
+output resolution (coordinates: the chain must map them back to the image).
+"""
+import dataclasses
+
+import chainer
+import numpy as np
+import pytest
+
+import entity
+from pose import synthetic_maps
+from pose.detector import (DeviceError, PoseDetector, average_maps,
+                           get_device, network_input, upsample_maps)
+
+STRIDE = entity.NETWORK_STRIDE
+#: Centre of output cell 0 in input pixels: cell i covers pixels 8i .. 8i+7.
+CELL_CENTRE = (STRIDE - 1) / 2
+
+
+def small_params(**changes):
+    return dataclasses.replace(entity.DEFAULT_PARAMS, **changes)
+
+
+# ---------------------------------------------------------------------------
+# Pre-processing and maps
+# ---------------------------------------------------------------------------
+
+def test_network_input_scales_pads_and_normalises():
+    img = np.full((100, 130, 3), 255, np.uint8)
+    img[0, 0] = 0
+    x, scaled = network_input(img, 96)
+    assert scaled == (96, 125)                      # 130 * 96 / 100 = 124.8
+    assert x.shape == (1, 3, 96, 128) and x.dtype == np.float32
+    pad = 128 / 256 - 0.5
+    np.testing.assert_array_equal(x[0, :, :, 125:], pad)   # right padding
+    assert x[0, :, 50, 60] == pytest.approx(255 / 256 - 0.5)
+    assert x[0, :, 0, 0].min() < 0.0                # the dark corner pixel
+
+
+def test_network_input_pads_bottom_to_the_stride():
+    x, scaled = network_input(np.zeros((50, 50, 3), np.uint8), 60)
+    assert scaled == (60, 60) and x.shape == (1, 3, 64, 64)
+    np.testing.assert_array_equal(x[0, :, 60:], 128 / 256 - 0.5)
+
+
+def test_upsample_maps_removes_padding_and_reaches_image_size():
+    maps = np.zeros((3, 8, 16), np.float32)
+    maps[:, :, :7] = 1.0          # real content; column 7.. is padding
+    up = upsample_maps(maps, scaled_size=(64, 56), image_size=(120, 100))
+    assert up.shape == (3, 120, 100)
+    assert up[:, 20:100, 10:90].min() == pytest.approx(1.0, abs=1e-3)
+
+
+def test_average_maps_counts_each_scale_once():
+    """Regression: an older port added the running sum to itself."""
+    maps = [np.full((2, 4, 4), v, np.float32) for v in (1.0, 2.0, 6.0)]
+    np.testing.assert_allclose(average_maps(maps), 3.0)
+
+
+# ---------------------------------------------------------------------------
+# A stand-in network rendering known skeletons
+# ---------------------------------------------------------------------------
+
+class GroundTruthNet(chainer.Link):
+    """Returns the paper's maps of ``poses`` (image pixels) at the output
+    resolution of whatever input it gets, six identical stages."""
+
+    def __init__(self, poses, image_height):
+        super().__init__()
+        self.poses, self.image_height = poses, image_height
+        self.calls = []
+
+    def forward(self, x):
+        height, width = x.shape[2:]
+        scale = height / self.image_height  # test sizes are stride multiples
+        self.calls.append(scale)
+        poses = self.poses.copy()
+        poses[..., :2] = (poses[..., :2] * scale - CELL_CENTRE) / STRIDE
+        heatmaps, pafs = synthetic_maps.ground_truth_maps(
+            poses, (height // STRIDE, width // STRIDE), sigma=1.0,
+            limb_half_width=1.0)
+        return ([chainer.Variable(pafs[None])] * 6,
+                [chainer.Variable(heatmaps[None])] * 6)
+
+
+@pytest.fixture(scope='module')
+def detector(synthesized_weights):
+    return PoseDetector('posenet', synthesized_weights('posenet'),
+                        params=small_params(input_height=96))
+
+
+def people_in(image_shape):
+    """Two whole-pixel standing people that fit the image."""
+    height, width = image_shape
+    tall = 0.7 * height
+    return np.stack([
+        synthetic_maps.standing_person(tall, 0.3 * width, 0.1 * height),
+        synthetic_maps.standing_person(0.8 * tall, 0.7 * width, 0.2 * height),
+    ]).round()
+
+
+def assert_found(poses, truth, tolerance):
+    assert len(poses) == len(truth)
+    for person in truth:
+        found = person[:, 2] > 0
+        distances = [np.abs(p[found, :2] - person[found, :2]).max()
+                     for p in poses]
+        assert min(distances) <= tolerance
+        match = poses[int(np.argmin(distances))]
+        np.testing.assert_array_equal(match[:, 2] > 0, found)
+
+
+@pytest.mark.parametrize('image_shape, input_height', [
+    ((368, 656), 368),      # scale 1
+    ((300, 500), 368),      # non-square, upscaled by 1.23
+    ((600, 400), 304),      # portrait, downscaled by 0.51
+])
+def test_known_people_come_back_in_image_pixels(detector, image_shape,
+                                                input_height):
+    truth = people_in(image_shape)
+    detector.params = small_params(input_height=input_height)
+    detector.model = GroundTruthNet(truth, image_shape[0])
+    poses, scores = detector(np.zeros(image_shape + (3,), np.uint8))
+    scale = input_height / image_shape[0]
+    # Maps are rendered on the network's 8-pixel grid: allow half a cell.
+    assert_found(poses, truth, tolerance=STRIDE / 2 / scale + 1)
+    assert scores.shape == (2,) and poses.dtype == np.float32
+
+
+def test_precise_averages_every_scale_once(detector):
+    shape = (368, 656)
+    truth = people_in(shape)
+    detector.params = small_params(input_height=368)
+    detector.model = GroundTruthNet(truth, shape[0])
+    detector.precise = True
+    try:
+        poses, _ = detector(np.zeros(shape + (3,), np.uint8))
+    finally:
+        detector.precise = False
+    assert detector.model.calls == list(entity.DEFAULT_PARAMS.precise_scales)
+    assert_found(poses, truth, tolerance=STRIDE / 2 + 1)
+
+
+# ---------------------------------------------------------------------------
+# The real network with synthesized weights
+# ---------------------------------------------------------------------------
+
+@pytest.fixture
+def real_detector(synthesized_weights):
+    return PoseDetector('posenet', synthesized_weights('posenet'),
+                        params=small_params(input_height=64))
+
+
+@pytest.mark.parametrize('image_shape', [(80, 120), (120, 80), (64, 64)])
+def test_detection_shapes_on_several_sizes(real_detector, image_shape):
+    img = np.random.default_rng(0).integers(0, 256, image_shape + (3,),
+                                            dtype=np.uint8)
+    detection = real_detector.detect(img)
+    n = len(detection.poses)
+    assert detection.poses.shape == (n, 18, 3)
+    assert detection.scores.shape == (n,)
+    assert detection.confidences.shape == (n, 18)
+    heatmaps, pafs = real_detector.maps(img)
+    assert heatmaps.shape == (19,) + image_shape
+    assert pafs.shape == (38,) + image_shape
+
+
+def test_precise_and_stage_maps_run(real_detector):
+    img = np.random.default_rng(1).integers(0, 256, (72, 96, 3), np.uint8)
+    heatmaps, pafs = real_detector.stage_maps(img)
+    assert len(heatmaps) == len(pafs) == 6
+    assert heatmaps[0].shape == (19, 72, 96) and pafs[5].shape == (38, 72, 96)
+    real_detector.precise = True
+    poses, scores = real_detector(img)
+    assert poses.shape[1:] == (18, 3) and scores.ndim == 1
+
+
+def test_only_the_body_network_detects_bodies(synthesized_weights):
+    with pytest.raises(ValueError, match='posenet'):
+        PoseDetector('handnet', synthesized_weights('handnet'))
+
+
+def test_gpu_without_cupy_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(chainer.backends.cuda, 'available', False)
+    with pytest.raises(DeviceError, match='CuPy'):
+        get_device(0)
+    assert get_device(-1).xp is np

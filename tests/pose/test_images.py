@@ -1,0 +1,250 @@
+"""Tests of pose.images: loading odd images, listing inputs, safe writing."""
+import os
+import struct
+
+import cv2
+import numpy as np
+import pytest
+
+from pose import images
+from pose.images import ImageError
+
+
+def write(path, img, *params):
+    """cv2.imwrite that fails loudly; returns the path as a string."""
+    assert cv2.imwrite(str(path), img, list(params)), path
+    return str(path)
+
+
+def touch(path, data=b''):
+    path.write_bytes(data)
+    return str(path)
+
+
+def gradient(h=6, w=8):
+    """(h, w) uint8 with distinct values."""
+    return (np.arange(h * w).reshape(h, w) * 3).astype(np.uint8)
+
+
+def jpeg_with_exif_orientation(img, orientation):
+    """JPEG bytes of ``img`` with an EXIF orientation tag inserted."""
+    ok, encoded = cv2.imencode('.jpg', img)
+    assert ok
+    tiff = (b'II*\x00' + struct.pack('<IH', 8, 1)
+            + struct.pack('<HHIHH', 0x0112, 3, 1, orientation, 0)
+            + struct.pack('<I', 0))
+    app1 = b'Exif\x00\x00' + tiff
+    segment = b'\xff\xe1' + struct.pack('>H', len(app1) + 2) + app1
+    data = encoded.tobytes()
+    return data[:2] + segment + data[2:]
+
+
+# ---------------------------------------------------------------------------
+# load_image
+# ---------------------------------------------------------------------------
+
+
+def test_colour_png_is_returned_unchanged(tmp_path):
+    bgr = np.dstack([gradient(), gradient()[::-1], 255 - gradient()])
+    img, warnings = images.load_image(write(tmp_path / 'c.png', bgr))
+    assert img.dtype == np.uint8 and img.flags['C_CONTIGUOUS']
+    np.testing.assert_array_equal(img, bgr)
+    assert warnings == []
+
+
+def test_grayscale_png_becomes_bgr(tmp_path):
+    gray = gradient()
+    img, _ = images.load_image(write(tmp_path / 'g.png', gray))
+    assert img.shape == gray.shape + (3,) and img.dtype == np.uint8
+    for channel in range(3):
+        np.testing.assert_array_equal(img[..., channel], gray)
+
+
+def test_16_bit_png_is_divided_by_257(tmp_path):
+    values = gradient()
+    img16 = np.dstack([values, values, values]).astype(np.uint16) * 257
+    img16[0, 0] = 65535
+    img, _ = images.load_image(write(tmp_path / 'd.png', img16))
+    assert img.dtype == np.uint8
+    np.testing.assert_array_equal(img[0, 0], [255, 255, 255])
+    np.testing.assert_array_equal(img[1:], img16[1:] // 257)
+
+
+def test_float_tiff_is_clipped_and_scaled(tmp_path):
+    values = np.array([[-0.5, 0.2, 1.0, 2.0]], np.float32)
+    img, _ = images.load_image(write(tmp_path / 'f.tiff', values))
+    np.testing.assert_array_equal(img[0, :, 0], [0, 51, 255, 255])
+
+
+def test_alpha_is_composited_over_white(tmp_path):
+    bgra = np.zeros((1, 3, 4), np.uint8)
+    bgra[0, :, :3] = (10, 100, 200)
+    bgra[0, :, 3] = (255, 0, 128)               # opaque, clear, half
+    img, _ = images.load_image(write(tmp_path / 'a.png', bgra))
+    assert img.shape == (1, 3, 3)
+    np.testing.assert_array_equal(img[0, 0], (10, 100, 200))
+    np.testing.assert_array_equal(img[0, 1], (255, 255, 255))
+    half = np.round(np.array((10, 100, 200)) * 128 / 255 + 255 * 127 / 255)
+    np.testing.assert_array_equal(img[0, 2], half)
+
+
+def test_jpeg_exif_orientation_is_applied(tmp_path):
+    """Orientation 6 (rotate 90 degrees clockwise to view) turns a wide
+    image with a white left band into a tall one with a white top band."""
+    wide = np.zeros((32, 64, 3), np.uint8)
+    wide[:, :16] = 255
+    path = touch(tmp_path / 'phone.jpg', jpeg_with_exif_orientation(wide, 6))
+    img, _ = images.load_image(path)
+    assert img.shape == (64, 32, 3)
+    assert img[:12].min() > 200 and img[20:].max() < 50
+
+
+@pytest.mark.parametrize('make, message', [
+    (lambda d: str(d / 'missing.png'), 'no such file'),
+    (lambda d: touch(d / 'empty.jpg'), 'is empty'),
+    (lambda d: touch(d / 'text.png', b'not an image at all'),
+     'not an image OpenCV can decode'),
+    (lambda d: str(d), 'is a directory'),
+], ids=['missing', 'zero-byte-jpg', 'text-named-png', 'directory'])
+def test_unreadable_files_raise_image_error(tmp_path, make, message):
+    path = make(tmp_path)
+    with pytest.raises(ImageError, match=message) as info:
+        images.load_image(path)
+    assert path in str(info.value)
+
+
+def test_signed_16_bit_tiff_is_refused(tmp_path):
+    path = write(tmp_path / 's.tiff', np.zeros((2, 2), np.int16))
+    with pytest.raises(ImageError, match='unsupported sample type int16'):
+        images.load_image(path)
+
+
+def test_oversized_image_is_downscaled_with_warning(tmp_path, monkeypatch):
+    monkeypatch.setattr(images, 'MAX_IMAGE_PIXELS', 1000)
+    big = np.full((50, 100, 3), 77, np.uint8)
+    img, warnings = images.load_image(write(tmp_path / 'big.png', big))
+    h, w = img.shape[:2]
+    assert h * w <= 1000 and (h, w) == (22, 44)     # aspect ratio kept
+    assert np.all(img == 77)
+    assert len(warnings) == 1
+    assert '100x50' in warnings[0] and '44x22' in warnings[0]
+
+
+def test_max_pixels_argument_overrides_the_cap(tmp_path):
+    path = write(tmp_path / 'i.png', np.zeros((40, 40, 3), np.uint8))
+    assert images.load_image(path, max_pixels=1600)[1] == []
+    img, warnings = images.load_image(path, max_pixels=400)
+    assert img.shape == (20, 20, 3) and len(warnings) == 1
+
+
+# ---------------------------------------------------------------------------
+# list_images
+# ---------------------------------------------------------------------------
+
+
+def make_files(directory, names):
+    directory.mkdir(exist_ok=True)
+    for name in names:
+        touch(directory / name, b'x')
+
+
+def test_directory_is_expanded_sorted_by_extension(tmp_path):
+    mixed = tmp_path / 'mixed'
+    make_files(mixed, ['c.webp', 'a.JPG', 'b.png', 'notes.txt', 'z.Tiff',
+                       '._a.jpg', 'README'])
+    make_files(mixed / 'sub.jpg', ['deep.png'])        # a directory
+    paths, errors = images.list_images([str(mixed)])
+    assert paths == [str(mixed / n) for n in ('a.JPG', 'b.png', 'c.webp',
+                                              'z.Tiff')]
+    assert errors == []
+
+
+def test_explicit_files_are_kept_in_order_whatever_the_extension(tmp_path):
+    make_files(tmp_path, ['b.txt', 'a.png'])
+    inputs = [str(tmp_path / 'b.txt'), str(tmp_path / 'a.png')]
+    assert images.list_images(inputs) == (inputs, [])
+
+
+def test_bad_items_give_errors_and_the_batch_goes_on(tmp_path):
+    make_files(tmp_path / 'empty', ['only.txt'])
+    make_files(tmp_path / 'good', ['x.jpg'])
+    inputs = [str(tmp_path / 'missing.jpg'), str(tmp_path / 'empty'),
+              str(tmp_path / 'good')]
+    paths, errors = images.list_images(inputs)
+    assert paths == [str(tmp_path / 'good' / 'x.jpg')]
+    assert len(errors) == 2
+    assert 'missing.jpg' in errors[0] and 'no such file' in errors[0]
+    assert 'empty' in errors[1] and 'no images' in errors[1]
+
+
+# ---------------------------------------------------------------------------
+# output_paths
+# ---------------------------------------------------------------------------
+
+
+def test_output_paths_are_named_after_the_stem(tmp_path):
+    out = str(tmp_path / 'out')
+    assert images.output_paths('/photos/party.v2.jpg', out) == (
+        os.path.join(out, 'party.v2_pose.png'),
+        os.path.join(out, 'party.v2_keypoints.json'))
+
+
+@pytest.mark.parametrize('link', [os.symlink, os.link])
+def test_output_paths_refuse_to_overwrite_the_input(tmp_path, link):
+    """The input is a link to what would be its own pose image."""
+    out = tmp_path / 'out'
+    out.mkdir()
+    target = write(out / 'a_pose.png', np.zeros((2, 2, 3), np.uint8))
+    (tmp_path / 'in').mkdir()
+    image = str(tmp_path / 'in' / 'a.png')
+    link(target, image)
+    with pytest.raises(ImageError, match='overwrite the input'):
+        images.output_paths(image, str(out))
+
+
+# ---------------------------------------------------------------------------
+# write_atomic, write_image_atomic
+# ---------------------------------------------------------------------------
+
+
+def test_write_atomic_replaces_content_and_leaves_no_temp(tmp_path):
+    path = tmp_path / 'r.json'
+    path.write_bytes(b'old')
+    images.write_atomic(str(path), b'new')
+    assert path.read_bytes() == b'new'
+    assert os.listdir(tmp_path) == ['r.json']
+
+
+def test_write_atomic_failure_keeps_old_file_and_no_temp(tmp_path,
+                                                         monkeypatch):
+    path = tmp_path / 'r.json'
+    path.write_bytes(b'old')
+
+    def fail(src, dst):
+        raise OSError('disk full')
+    monkeypatch.setattr(os, 'replace', fail)
+    with pytest.raises(OSError, match='disk full'):
+        images.write_atomic(str(path), b'new')
+    assert path.read_bytes() == b'old'
+    assert os.listdir(tmp_path) == ['r.json']
+
+
+def test_write_atomic_into_missing_directory_raises(tmp_path):
+    with pytest.raises(OSError):
+        images.write_atomic(str(tmp_path / 'nope' / 'r.json'), b'x')
+    assert os.listdir(tmp_path) == []
+
+
+def test_write_image_atomic_round_trips_png(tmp_path):
+    img = np.dstack([gradient()] * 3)
+    path = str(tmp_path / 'p.png')
+    images.write_image_atomic(path, img)
+    np.testing.assert_array_equal(cv2.imread(path), img)
+    assert os.listdir(tmp_path) == ['p.png']
+
+
+def test_write_image_atomic_unknown_format_raises(tmp_path):
+    with pytest.raises(ImageError, match='cannot encode'):
+        images.write_image_atomic(str(tmp_path / 'p.nope'),
+                                  np.zeros((2, 2, 3), np.uint8))
+    assert os.listdir(tmp_path) == []

@@ -1,0 +1,161 @@
+"""Tests of pose.keypoints: OpenPose JSON and COCO results."""
+import json
+
+import numpy as np
+import pytest
+
+import entity
+from pose import keypoints
+
+J = entity.NUM_JOINTS
+
+
+def numbered_poses(n=2):
+    """(n, 18, 3): joint j of person p at (100 p + 10 j + 1, ... + 2)."""
+    poses = np.zeros((n, J, 3), np.float32)
+    for p in range(n):
+        for j in range(J):
+            poses[p, j] = (100 * p + 10 * j + 1, 100 * p + 10 * j + 2, 2)
+    return poses
+
+
+def numbered_confidences(n=2):
+    return (np.arange(n * J, dtype=np.float32).reshape(n, J) + 1) / 100
+
+
+def triple(values, k):
+    return values[3 * k:3 * k + 3]
+
+
+# ---------------------------------------------------------------------------
+# openpose_json
+# ---------------------------------------------------------------------------
+
+
+def test_openpose_layout():
+    result = keypoints.openpose_json(numbered_poses(2),
+                                     numbered_confidences(2))
+    assert result['version'] == 1.3
+    assert len(result['people']) == 2
+    person = result['people'][0]
+    assert set(person) == {
+        'person_id', 'pose_keypoints_2d', 'face_keypoints_2d',
+        'hand_left_keypoints_2d', 'hand_right_keypoints_2d',
+        'pose_keypoints_3d', 'face_keypoints_3d', 'hand_left_keypoints_3d',
+        'hand_right_keypoints_3d'}
+    assert person['person_id'] == [-1]
+    assert len(person['pose_keypoints_2d']) == 18 * 3
+    assert all(person[k] == [] for k in person
+               if k not in ('person_id', 'pose_keypoints_2d'))
+
+
+def test_openpose_values_in_joint_order():
+    result = keypoints.openpose_json(numbered_poses(2),
+                                     numbered_confidences(2))
+    second = result['people'][1]['pose_keypoints_2d']
+    neck = entity.JOINT_INDEX['Neck']
+    assert triple(second, neck) == [111.0, 112.0, 0.2]
+
+
+def test_openpose_missing_joint_is_all_zero():
+    poses = numbered_poses(1)
+    poses[0, 4] = (33.0, 44.0, 0)          # not found: coordinates ignored
+    result = keypoints.openpose_json(poses, numbered_confidences(1))
+    values = result['people'][0]['pose_keypoints_2d']
+    assert triple(values, 4) == [0.0, 0.0, 0.0]
+    assert triple(values, 5) != [0.0, 0.0, 0.0]
+
+
+def test_openpose_values_are_rounded_plain_floats():
+    poses = numbered_poses(1)
+    poses[0, 0, :2] = (12.345678, 0.0004)
+    confidences = numbered_confidences(1)
+    confidences[0, 0] = 0.123456
+    result = keypoints.openpose_json(poses, confidences)
+    values = result['people'][0]['pose_keypoints_2d']
+    assert triple(values, 0) == [12.346, 0.0, 0.1235]
+    assert all(type(v) is float for v in values)
+    assert json.loads(json.dumps(result)) == result
+
+
+def test_openpose_no_people():
+    result = keypoints.openpose_json(np.zeros((0, J, 3), np.float32),
+                                     np.zeros((0, J), np.float32))
+    assert result == {'version': 1.3, 'people': []}
+
+
+def test_openpose_rejects_mismatched_confidences():
+    with pytest.raises(ValueError, match='confidence'):
+        keypoints.openpose_json(numbered_poses(2), numbered_confidences(1))
+
+
+# ---------------------------------------------------------------------------
+# coco_results
+# ---------------------------------------------------------------------------
+
+
+def coco(poses=None, scores=(9.5, 3.25), image_id=42):
+    poses = numbered_poses(2) if poses is None else poses
+    return keypoints.coco_results(poses, numbered_confidences(len(poses)),
+                                  np.array(scores, np.float32), image_id)
+
+
+@pytest.mark.parametrize('coco_index, joint_index', [
+    (0, 0),    # nose      <- Nose
+    (1, 15),   # left_eye  <- LEye
+    (2, 14),   # right_eye <- REye
+    (3, 17),   # left_ear  <- LEar
+    (4, 16),   # right_ear <- REar
+    (5, 5),    # left_shoulder  <- LShoulder
+    (6, 2),    # right_shoulder <- RShoulder
+    (7, 6),    # left_elbow  <- LElbow
+    (8, 3),    # right_elbow <- RElbow
+    (9, 7),    # left_wrist  <- LWrist
+    (10, 4),   # right_wrist <- RWrist
+    (11, 11),  # left_hip  <- LHip
+    (12, 8),   # right_hip <- RHip
+    (13, 12),  # left_knee  <- LKnee
+    (14, 9),   # right_knee <- RKnee
+    (15, 13),  # left_ankle <- LAnkle
+    (16, 10),  # right_ankle <- RAnkle
+])
+def test_coco_keypoint_comes_from_openpose_joint(coco_index, joint_index):
+    values = coco()[0]['keypoints']
+    assert triple(values, coco_index) == [10 * joint_index + 1,
+                                          10 * joint_index + 2, 1]
+
+
+def test_coco_mapping_covers_every_joint_but_the_neck():
+    assert len(keypoints.COCO_KEYPOINT_NAMES) == 17
+    assert sorted(keypoints.COCO_JOINT_INDICES) == [
+        j for j in range(J) if j != entity.JOINT_INDEX['Neck']]
+
+
+def test_coco_result_fields_and_neck_dropped():
+    results = coco()
+    assert len(results) == 2
+    first = results[0]
+    assert set(first) == {'image_id', 'category_id', 'keypoints', 'score'}
+    assert first['image_id'] == 42 and first['category_id'] == 1
+    assert first['score'] == 9.5 and results[1]['score'] == 3.25
+    assert len(first['keypoints']) == 17 * 3
+    neck_x = 10 * entity.JOINT_INDEX['Neck'] + 1
+    assert neck_x not in first['keypoints'][0::3]
+    assert json.loads(json.dumps(results)) == results
+
+
+def test_coco_missing_keypoint_is_zero_with_v_0():
+    poses = numbered_poses(1)
+    poses[0, entity.JOINT_INDEX['LShoulder']] = (5.0, 6.0, 0)
+    values = coco(poses, scores=(1.0,))[0]['keypoints']
+    assert triple(values, 5) == [0.0, 0.0, 0.0]
+    assert values[2::3].count(1.0) == 16
+
+
+def test_coco_no_people():
+    assert coco(np.zeros((0, J, 3), np.float32), scores=()) == []
+
+
+def test_coco_rejects_mismatched_scores():
+    with pytest.raises(ValueError, match='scores'):
+        coco(scores=(1.0,))
