@@ -29,6 +29,8 @@ demo: $(STAMP) $(WEIGHTS)
 
 bench: $(STAMP)
 	$(PY) bench/bench_convert.py
+	$(PY) bench/bench_decode.py
+	$(PY) bench/bench_detect.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

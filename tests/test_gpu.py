@@ -40,3 +40,17 @@ def test_network_on_gpu_matches_cpu(network, tmp_path):
     for cpu_stage, gpu_stage in zip(cpu, gpu):
         for a, b in zip(cpu_stage, gpu_stage):
             assert np.abs(a - b).max() <= TOLERANCE * np.abs(a).max()
+
+
+def test_detector_on_gpu_matches_cpu(synthesized_weights):
+    from pose.detector import PoseDetector
+    weights = synthesized_weights('posenet')
+    img = np.random.default_rng(2).integers(0, 256, (96, 128, 3), np.uint8)
+    maps = {}
+    for device in (-1, 0):
+        detector = PoseDetector('posenet', weights, device=device)
+        maps[device] = detector.maps(img)
+        poses, scores = detector(img)
+        assert poses.shape[1:] == (18, 3) and isinstance(poses, np.ndarray)
+    for cpu, gpu in zip(maps[-1], maps[0]):
+        assert np.abs(cpu - gpu).max() <= TOLERANCE * np.abs(cpu).max()
