@@ -162,23 +162,26 @@ class PoseDetector:
     def _scales(self) -> Tuple[float, ...]:
         return self.params.precise_scales if self.precise else (1.0,)
 
-    def _network(self, img: np.ndarray, scale: float):
-        """Run the network at one search scale.
+    def _network(self, images: Sequence[np.ndarray], scale: float):
+        """Run the network on same-sized images at one search scale.
 
         Returns:
             ``(pafs, heatmaps, scaled_size)``: lists over the six stages of
-            (38, h', w') and (19, h', w') float32 NumPy arrays, and the
-            (h, w) of the scaled image before padding.
+            (N, 38, h', w') and (N, 19, h', w') float32 NumPy arrays, and
+            the (h, w) of the scaled images before padding.
         """
+        if len({img.shape for img in images}) != 1:
+            raise ValueError('images of one batch must have the same shape')
         height = max(entity.NETWORK_STRIDE,
                      round(self.params.input_height * scale))
-        x, scaled_size = network_input(img, height, self.params)
+        inputs = [network_input(img, height, self.params) for img in images]
+        x = np.concatenate([x for x, _ in inputs])
         with chainer.using_config('train', False), \
                 chainer.no_backprop_mode():
             pafs, heatmaps = self.model(self.device.send(x))
         cpu = chainer.backend.CpuDevice()
-        return ([cpu.send(v.array)[0] for v in pafs],
-                [cpu.send(v.array)[0] for v in heatmaps], scaled_size)
+        return ([cpu.send(v.array) for v in pafs],
+                [cpu.send(v.array) for v in heatmaps], inputs[0][1])
 
     def stage_maps(self, img: np.ndarray, scale: float = 1.0
                    ) -> Tuple[List[np.ndarray], List[np.ndarray]]:
@@ -188,16 +191,27 @@ class PoseDetector:
             ``(heatmaps, pafs)``: lists over the six stages of (19, H, W)
             and (38, H, W) float32 arrays.
         """
-        pafs, heatmaps, scaled_size = self._network(img, scale)
-        return ([upsample_maps(h, scaled_size, img.shape[:2])
+        pafs, heatmaps, scaled_size = self._network([img], scale)
+        return ([upsample_maps(h[0], scaled_size, img.shape[:2])
                  for h in heatmaps],
-                [upsample_maps(p, scaled_size, img.shape[:2]) for p in pafs])
+                [upsample_maps(p[0], scaled_size, img.shape[:2])
+                 for p in pafs])
 
-    def _final_maps_at(self, img: np.ndarray, scale: float) -> np.ndarray:
-        """(19 + 38, H, W): last-stage heatmaps then PAFs, image size."""
-        pafs, heatmaps, scaled_size = self._network(img, scale)
-        both = np.concatenate([heatmaps[-1], pafs[-1]])
-        return upsample_maps(both, scaled_size, img.shape[:2])
+    def _final_maps_at(self, images: Sequence[np.ndarray], scale: float
+                       ) -> List[np.ndarray]:
+        """Per image, (19 + 38, H, W): last-stage heatmaps then PAFs."""
+        pafs, heatmaps, scaled_size = self._network(images, scale)
+        both = np.concatenate([heatmaps[-1], pafs[-1]], axis=1)
+        return [upsample_maps(maps, scaled_size, images[0].shape[:2])
+                for maps in both]
+
+    def maps_batch(self, images: Sequence[np.ndarray]
+                   ) -> List[Tuple[np.ndarray, np.ndarray]]:
+        """:meth:`maps` of same-sized images, one network pass per scale."""
+        per_scale = [self._final_maps_at(images, s) for s in self._scales()]
+        averaged = [average_maps(maps) for maps in zip(*per_scale)]
+        return [(both[:entity.NUM_HEATMAPS], both[entity.NUM_HEATMAPS:])
+                for both in averaged]
 
     def maps(self, img: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Final-stage maps at image resolution, averaged over the scales.
@@ -208,15 +222,18 @@ class PoseDetector:
         Returns:
             ``(heatmaps, pafs)``: (19, H, W) and (38, H, W) float32.
         """
-        both = average_maps([self._final_maps_at(img, s)
-                             for s in self._scales()])
-        return both[:entity.NUM_HEATMAPS], both[entity.NUM_HEATMAPS:]
+        return self.maps_batch([img])[0]
+
+    def detect_batch(self, images: Sequence[np.ndarray]) -> List[Detection]:
+        """:meth:`detect` of same-sized images (video frames) in one network
+        pass per scale, which keeps a GPU busy; results in input order."""
+        return [Detection(*decode.decode_poses(
+                    heatmaps, pafs, self.params, return_confidences=True))
+                for heatmaps, pafs in self.maps_batch(images)]
 
     def detect(self, img: np.ndarray) -> Detection:
         """Find every person in a BGR uint8 (H, W, 3) image."""
-        heatmaps, pafs = self.maps(img)
-        return Detection(*decode.decode_poses(
-            heatmaps, pafs, self.params, return_confidences=True))
+        return self.detect_batch([img])[0]
 
     def __call__(self, img: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """``(poses, scores)``: (N, 18, 3) and (N,) float32; see Detection."""

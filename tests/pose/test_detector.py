@@ -189,3 +189,16 @@ def test_gpu_without_cupy_is_a_clear_error(monkeypatch):
     with pytest.raises(DeviceError, match='CuPy'):
         get_device(0)
     assert get_device(-1).xp is np
+
+
+def test_a_batch_gives_the_results_of_single_images(real_detector):
+    rng = np.random.default_rng(3)
+    frames = [rng.integers(0, 256, (72, 96, 3), np.uint8) for _ in range(3)]
+    batch = real_detector.maps_batch(frames)
+    for frame, (heatmaps, pafs) in zip(frames, batch):
+        single_heatmaps, single_pafs = real_detector.maps(frame)
+        np.testing.assert_allclose(heatmaps, single_heatmaps, atol=1e-5)
+        np.testing.assert_allclose(pafs, single_pafs, atol=1e-5)
+    assert len(real_detector.detect_batch(frames)) == 3
+    with pytest.raises(ValueError, match='same shape'):
+        real_detector.detect_batch([frames[0], frames[0][:40]])

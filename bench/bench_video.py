@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""End-to-end video frame rate beside the network-only rate.
+
+Makes a 10-second 640x360 clip at 30 fps (moving shapes), synthesizes the
+full-size body weights, and measures in the same run:
+
+* the network-only rate: the body network's forward pass on one frame at the
+  default input height (median of --runs after a warm-up);
+* the whole video command on the clip (``video_pose_detector.py`` in
+  process: decoding thread, network, upsampling, PAF decoding, tracking,
+  drawing, encoding thread, JSON lines), with ``--every`` so that the run
+  stays short on a CPU.
+
+The pipeline overhead is the command's wall time minus the network time of
+the frames it processed (network-only rate x processed frames), relative to
+that network time.  Target: under 10% on the 2-core development machine.
+Run from the repository root: ``make bench``.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+import models  # noqa: E402,F401  (NumPy 2 fix before chainer)
+import chainer  # noqa: E402
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+import video_pose_detector  # noqa: E402
+from models import spec as specs  # noqa: E402
+from models.convert import convert  # noqa: E402
+from models.synthetic import write_synthetic_caffemodel  # noqa: E402
+from pose.detector import PoseDetector, network_input  # noqa: E402
+
+WIDTH, HEIGHT, FPS, SECONDS = 640, 360, 30, 10
+TARGET_OVERHEAD = 0.10
+
+
+def make_clip(path: str) -> None:
+    """Coloured shapes moving over a gradient, 10 s at 30 fps."""
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), FPS,
+                             (WIDTH, HEIGHT))
+    background = np.linspace(0, 255, WIDTH, dtype=np.uint8)[None, :, None]
+    background = np.repeat(np.repeat(background, HEIGHT, 0), 3, 2)
+    for i in range(FPS * SECONDS):
+        frame = background.copy()
+        cv2.circle(frame, (40 + 2 * i % (WIDTH - 80), HEIGHT // 2), 30,
+                   (0, 0, 255), -1)
+        cv2.rectangle(frame, (WIDTH - 100 - i % 200, 40),
+                      (WIDTH - 40 - i % 200, 160), (255, 0, 0), -1)
+        writer.write(frame)
+    writer.release()
+
+
+def network_seconds(detector: PoseDetector, frame: np.ndarray,
+                    runs: int) -> float:
+    x, _ = network_input(frame, detector.params.input_height)
+    xs = detector.device.send(x)
+
+    def forward():
+        with chainer.using_config('train', False), \
+                chainer.no_backprop_mode():
+            _, heatmaps = detector.model(xs)
+        chainer.backend.CpuDevice().send(heatmaps[-1].array)
+    forward()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        forward()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--runs', type=int, default=3)
+    parser.add_argument('--every', type=int, default=15,
+                        help='network on every N-th frame (default 15)')
+    parser.add_argument('--gpu', type=int, default=-1)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = os.path.join(tmp, 'clip.mp4')
+        make_clip(clip)
+        caffemodel = os.path.join(tmp, 'body.caffemodel')
+        write_synthetic_caffemodel(caffemodel, specs.POSENET, seed=0)
+        weights = os.path.join(tmp, 'body.npz')
+        convert('posenet', caffemodel, weights)
+        os.remove(caffemodel)
+        detector = PoseDetector('posenet', weights, device=args.gpu)
+        frame = cv2.VideoCapture(clip).read()[1]
+        network = network_seconds(detector, frame, args.runs)
+        command = ['--video', clip, '--weights', weights, '--json',
+                   os.path.join(tmp, 'clip.jsonl'), '--every',
+                   str(args.every), '--gpu', str(args.gpu)]
+        start = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()) as printed:
+            code = video_pose_detector.main(command)
+        wall = time.perf_counter() - start
+        assert code == 0, printed.getvalue()
+    report(network, wall, args)
+
+
+def report(network: float, wall: float, args) -> None:
+    frames = FPS * SECONDS
+    processed = -(-frames // args.every)
+    network_total = processed * network
+    overhead = (wall - network_total) / network_total
+    print(f'\n{SECONDS} s {WIDTH}x{HEIGHT} clip at {FPS} fps ({frames} '
+          f'frames), input height 368, network on every {args.every}. '
+          f'frame ({processed} frames); {os.cpu_count()} CPU cores, '
+          f'{"CPU" if args.gpu < 0 else f"GPU {args.gpu}"}\n')
+    print(f'network only:          {1 / network:8.3f} frames/s '
+          f'({1e3 * network:.0f} ms a frame)')
+    print(f'whole command:         {frames / wall:8.3f} frames/s of video, '
+          f'{processed / wall:.3f} processed frames/s ({wall:.1f} s)')
+    print(f'pipeline overhead:     {100 * overhead:8.1f} % of network time '
+          f'(target < {100 * TARGET_OVERHEAD:.0f} %)')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,129 @@
+"""The frame loop with a stand-in detector: ids, carrying, batching."""
+import json
+
+import numpy as np
+import pytest
+
+from pose import synthetic_maps
+from pose.detector import Detection
+from pose.video_io import Frame, LineWriter
+from pose.video_pipeline import Outputs, Summary, process_video
+
+SIZE = (200, 120)        # (width, height) of the frames
+
+
+class WalkingPeople:
+    """Detects two people walking towards and past each other: A from the
+    left, B from the right, listed in a different order every frame."""
+
+    def __init__(self):
+        self.batches = []
+
+    @staticmethod
+    def person(name, index):
+        if name == 'A':
+            return synthetic_maps.standing_person(80, 30 + 4 * index, 10)
+        return synthetic_maps.standing_person(76, 170 - 4 * index, 14)
+
+    @classmethod
+    def poses(cls, index):
+        a, b = cls.person('A', index), cls.person('B', index)
+        return np.stack([a, b] if index % 2 else [b, a]).astype(np.float32)
+
+    def detect_batch(self, images):
+        self.batches.append(len(images))
+        detections = []
+        for image in images:
+            poses = self.poses(int(image[0, 0, 0]))
+            detections.append(Detection(poses, np.ones(2, np.float32),
+                                        np.ones((2, 18), np.float32)))
+        return detections
+
+
+def frames(count, failed=()):
+    """Frames whose first pixel holds their index (read by the stand-in)."""
+    for index in range(count):
+        image = None
+        if index not in failed:
+            image = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
+            image[0, 0, 0] = index
+        yield Frame(index, index / 10, image)
+
+
+def run(tmp_path, detector, **options):
+    path = tmp_path / 'k.jsonl'
+    lines = LineWriter(str(path))
+    summary = process_video(frames(options.pop('count', 30),
+                                   options.pop('failed', ())),
+                            detector, Outputs(None, lines, None, SIZE),
+                            **options)
+    lines.commit()
+    return summary, [json.loads(line) for line in path.read_text().split('\n')
+                     if line]
+
+
+def identities(record):
+    """{person_id: 'A' or 'B'}: who each person of a line is, by where A and
+    B are known to be in that frame."""
+    neck_x = {name: WalkingPeople.person(name, record['frame'])[1, 0]
+              for name in 'AB'}
+    return {person['person_id'][0]: min(
+        neck_x, key=lambda name: abs(neck_x[name]
+                                     - person['pose_keypoints_2d'][3]))
+        for person in record['people']}
+
+
+def assert_one_id_each(records):
+    assert {tuple(sorted(identities(r).items()))
+            for r in records if r['people']} == {((0, 'B'), (1, 'A'))}
+
+
+def test_each_person_keeps_one_id(tmp_path):
+    """Frame 0 lists B first, so B is 0; they cross after frame 17."""
+    _, records = run(tmp_path, WalkingPeople(), count=30)
+    assert_one_id_each(records)
+
+
+def test_every_and_batch_give_the_same_lines(tmp_path):
+    single = WalkingPeople()
+    _, one = run(tmp_path, single, every=2)
+    batched = WalkingPeople()
+    _, many = run(tmp_path, batched, every=2, batch=4)
+    assert one == many
+    assert single.batches == [1] * 15 and batched.batches == [4, 4, 4, 3]
+    assert [r['carried'] for r in one] == [i % 2 == 1 for i in range(30)]
+
+
+def test_failed_frames_have_no_people_and_the_run_goes_on(tmp_path):
+    summary, records = run(tmp_path, WalkingPeople(), count=8, failed=(0, 4))
+    assert summary.frames_read == 8 and summary.frames_failed == 2
+    assert summary.frames_processed == 6
+    assert records[0]['decode_failed'] and records[0]['people'] == []
+    assert records[4]['people'] == [] and len(records[5]['people']) == 2
+
+
+def test_stop_event_ends_the_loop(tmp_path):
+    import threading
+    stop = threading.Event()
+    stop.set()
+    summary, records = run(tmp_path, WalkingPeople(), stop=stop)
+    assert summary.frames_read == len(records) == 1
+
+
+def test_summary_lines():
+    summary = Summary(frames_read=10, frames_processed=5, frames_failed=1,
+                      seconds=2.0, network_seconds=1.0, last_time=0.9,
+                      stopped_by='SIGINT')
+    summary.people.update({1: 4, 2: 1})
+    text = '\n'.join(summary.lines())
+    assert 'frames read 10, processed 5, failed to decode 1' in text
+    assert 'mean 1.20, max 2' in text
+    assert '5.00 frames/s' in text and 'stopped by SIGINT' in text
+
+
+@pytest.mark.parametrize('every', [1, 3])
+def test_tracker_sees_real_frame_gaps(tmp_path, every):
+    """Ids hold when the network skips frames (the tracker predicts over
+    the gap)."""
+    _, records = run(tmp_path, WalkingPeople(), every=every, count=30)
+    assert_one_id_each(records)
