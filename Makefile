@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_convert.py
 	$(PY) bench/bench_decode.py
 	$(PY) bench/bench_detect.py
+	$(PY) bench/bench_video.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

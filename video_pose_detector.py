@@ -147,7 +147,8 @@ class StopOnSignal:
             signal.signal(number, handler)
 
 
-def run(args) -> int:
+def run(args) -> Summary:
+    """Process the video as ``args`` say; returns the run's summary."""
     source = args.video if args.camera is None else args.camera
     video_path, json_path = output_video_path(args), args.json
     refuse_overwriting_input(args, (video_path, json_path))
@@ -166,14 +167,8 @@ def run(args) -> int:
             print(f'warning: the video ended {reader.missing} frame(s) '
                   f'before the length its container announces (a cut-off '
                   f'file?)', file=sys.stderr)
-    for line in summary.lines():
-        print(line)
-    for path in (video_path, json_path):
-        if path:
-            print(f'wrote {path}')
-    if summary.stopped_by:
-        return SIGNAL_EXIT_BASE + signal.Signals[summary.stopped_by].value
-    return 0
+    summary.outputs = [path for path in (video_path, json_path) if path]
+    return summary
 
 
 def commit_all(writers) -> None:
@@ -214,10 +209,17 @@ def run_loop(reader, detector, outputs: Outputs, args) -> Summary:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        return run(args)
+        summary = run(args)
     except (VideoError, WeightsError, DeviceError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
+    for line in summary.lines():
+        print(line)
+    for path in summary.outputs:
+        print(f'wrote {path}')
+    if summary.stopped_by:
+        return SIGNAL_EXIT_BASE + signal.Signals[summary.stopped_by].value
+    return 0
 
 
 if __name__ == '__main__':

@@ -221,6 +221,15 @@ def _check_shapes(model: chainer.Link, arrays: dict, path: str) -> None:
                 f'network?')
 
 
+def load_network(network: str, path: str) -> chainer.Link:
+    """Build ``network`` ('posenet', 'facenet', 'handnet') with the weights
+    of a converted ``.npz``, skipping the random initialisation that the
+    loaded weights would overwrite anyway (every parameter must be in the
+    file, see :func:`load_weights`)."""
+    return load_weights(NETWORKS[network](initialW=_LeaveUninitialized()),
+                        path)
+
+
 def load_weights(model: chainer.Link, path: str) -> chainer.Link:
     """Load a converted ``.npz`` into ``model`` (in place) and return it.
 

@@ -16,6 +16,7 @@ The steps follow the original models' training and the authors' demo:
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import List, Sequence, Tuple
 
 import cv2
@@ -24,8 +25,7 @@ import numpy as np
 import entity
 import models  # noqa: F401  (NumPy 2 fix before chainer)
 import chainer
-from models import NETWORKS
-from models.convert import load_weights
+from models.convert import load_network
 from pose import decode
 
 
@@ -100,6 +100,8 @@ def upsample_maps(maps: np.ndarray, scaled_size: Tuple[int, int],
 
 def average_maps(maps_per_scale: Sequence[np.ndarray]) -> np.ndarray:
     """The mean of equally shaped maps (each scale counted once)."""
+    if len(maps_per_scale) == 1:
+        return maps_per_scale[0]
     total = np.zeros_like(maps_per_scale[0])
     for maps in maps_per_scale:
         total += maps
@@ -155,7 +157,10 @@ class PoseDetector:
         self.params = params
         self.precise = precise
         self.device = get_device(device)
-        self.model = load_weights(NETWORKS[arch](), weights_file)
+        self.model = load_network(arch, weights_file)
+        #: Seconds spent in the network's forward passes so far (with the
+        #: transfers to and from the device), for reports and benchmarks.
+        self.network_seconds = 0.0
         self.device.use()
         self.model.to_device(self.device)
 
@@ -176,12 +181,15 @@ class PoseDetector:
                      round(self.params.input_height * scale))
         inputs = [network_input(img, height, self.params) for img in images]
         x = np.concatenate([x for x, _ in inputs])
+        start = time.perf_counter()
         with chainer.using_config('train', False), \
                 chainer.no_backprop_mode():
             pafs, heatmaps = self.model(self.device.send(x))
         cpu = chainer.backend.CpuDevice()
-        return ([cpu.send(v.array) for v in pafs],
-                [cpu.send(v.array) for v in heatmaps], inputs[0][1])
+        pafs = [cpu.send(v.array) for v in pafs]
+        heatmaps = [cpu.send(v.array) for v in heatmaps]
+        self.network_seconds += time.perf_counter() - start
+        return pafs, heatmaps, inputs[0][1]
 
     def stage_maps(self, img: np.ndarray, scale: float = 1.0
                    ) -> Tuple[List[np.ndarray], List[np.ndarray]]:

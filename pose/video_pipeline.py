@@ -43,11 +43,13 @@ class Summary:
     frames_failed: int = 0        # frames that failed to decode
     people: collections.Counter = dataclasses.field(
         default_factory=collections.Counter)   # people per processed frame
-    network_seconds: float = 0.0  # in detection (network + decoding)
+    detection_seconds: float = 0.0   # in detection (network + decoding)
+    network_seconds: float = 0.0     # of which in the network itself
     seconds: float = 0.0          # wall time of the whole loop
     last_time: float = 0.0        # timestamp of the last frame written
     last_detected: Optional[int] = None   # index of the last detected frame
     stopped_by: Optional[str] = None   # signal name, if interrupted
+    outputs: List[str] = dataclasses.field(default_factory=list)  # written
 
     def lines(self) -> List[str]:
         """The summary as printed at the end of a run."""
@@ -62,8 +64,9 @@ class Summary:
             f'people per processed frame: mean {mean:.2f}, max '
             f'{max(counts, default=0)}',
             f'{self.frames_read / max(self.seconds, 1e-9):.2f} frames/s '
-            f'overall, {self.network_seconds / processed:.2f} s of '
-            f'detection per processed frame',
+            f'overall; per processed frame {self.detection_seconds / processed:.2f}'
+            f' s of detection, of which {self.network_seconds / processed:.2f}'
+            f' s in the network',
         ]
         if self.stopped_by:
             lines.append(f'stopped by {self.stopped_by} after frame time '
@@ -72,23 +75,27 @@ class Summary:
         return lines
 
 
-def frame_record(frame: Frame, detection: Detection, ids: np.ndarray,
-                 carried: bool) -> dict:
-    """One keypoint line: the frame, its time, and its people.
-
-    People are in OpenPose's keypoint format (``pose_keypoints_2d`` and the
-    empty face/hand fields) with ``person_id`` ``[id]`` from the tracker.
-    ``carried`` marks frames between those the network ran on (their poses
-    are the last ones found); ``decode_failed`` frames have no people.
-    """
+def people_document(detection: Detection, ids: np.ndarray) -> dict:
+    """The people of a detection in OpenPose's keypoint format
+    (``pose_keypoints_2d`` and the empty face/hand fields), each with
+    ``person_id`` ``[id]`` from the tracker."""
     document = openpose_json(detection.poses, detection.confidences)
     for person, person_id in zip(document['people'], ids):
         person['person_id'] = [int(person_id)]
+    return document
+
+
+def frame_record(frame: Frame, people: dict, carried: bool) -> dict:
+    """One keypoint line: the frame, its time, and its people.
+
+    ``carried`` marks frames between those the network ran on (their poses
+    are the last ones found); ``decode_failed`` frames have no people.
+    """
     record = {'frame': frame.index, 'time': round(frame.time, 6),
               'carried': carried}
     if frame.image is None:
         record['decode_failed'] = True
-    record.update(document)
+    record.update(people)
     return record
 
 
@@ -105,6 +112,8 @@ class Outputs:
         # Until a frame decodes, a failed frame is written as black.
         self.last_image = np.zeros((height, width, 3), np.uint8)
         self.user_quit = False
+        self._people = (None, None)     # (detection, its document): carried
+                                        # frames reuse the document
 
     def emit(self, frame: Frame, detection: Detection, ids: np.ndarray,
              carried: bool) -> None:
@@ -115,8 +124,10 @@ class Outputs:
             # output keeps the input's frame count and timing.
             self.video.write(self.last_image)
         if self.lines:
+            if self._people[0] is not detection:
+                self._people = (detection, people_document(detection, ids))
             self.lines.write_line(json.dumps(
-                frame_record(frame, detection, ids, carried)))
+                frame_record(frame, self._people[1], carried)))
         if self.show and frame.image is not None:
             self.user_quit = not self.show(self.last_image)
 
@@ -124,9 +135,10 @@ class Outputs:
 def _detect(detector: PoseDetector, tracker: PoseTracker,
             frames: Sequence[Frame], summary: Summary):
     """Detections and track ids of frames to process, in one batch."""
-    start = time.perf_counter()
+    start, network = time.perf_counter(), detector.network_seconds
     detections = detector.detect_batch([f.image for f in frames])
-    summary.network_seconds += time.perf_counter() - start
+    summary.detection_seconds += time.perf_counter() - start
+    summary.network_seconds += detector.network_seconds - network
     results = []
     for frame, detection in zip(frames, detections):
         elapsed = (frame.index - summary.last_detected

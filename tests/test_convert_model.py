@@ -508,3 +508,16 @@ def test_write_npz_atomic_failure(error, existing, tmp_path, monkeypatch):
     with pytest.raises(type(error)):
         write_npz_atomic(str(path), {'a': np.zeros(3, np.float32)})
     assert listing(tmp_path) == before
+
+
+def test_load_network_equals_loading_into_an_initialised_network(
+        synthesized_weights):
+    """load_network skips the random initialisation; every parameter must
+    still come from the file."""
+    from models.convert import load_network
+    path = synthesized_weights('handnet')
+    fast = load_network('handnet', path)
+    reference = load_weights(NETWORKS['handnet'](), path)
+    fast_params = dict(fast.namedparams())
+    for name, param in reference.namedparams():
+        np.testing.assert_array_equal(fast_params[name].array, param.array)

@@ -54,3 +54,26 @@ def test_detector_on_gpu_matches_cpu(synthesized_weights):
         assert poses.shape[1:] == (18, 3) and isinstance(poses, np.ndarray)
     for cpu, gpu in zip(maps[-1], maps[0]):
         assert np.abs(cpu - gpu).max() <= TOLERANCE * np.abs(cpu).max()
+
+
+def test_video_batches_on_gpu_match_the_cpu(tmp_path, synthesized_weights,
+                                            capsys):
+    import json
+    import video_pose_detector
+    from tests.video_clips import make_clip
+    clip = make_clip(tmp_path / 'clip.avi', frames=9, size=(96, 64))
+    lines = {}
+    for name, extra in (('cpu', []), ('gpu', ['--gpu', '0', '--batch', '4'])):
+        lines[name] = tmp_path / f'{name}.jsonl'
+        assert video_pose_detector.main(
+            ['--video', clip, '--weights', synthesized_weights('posenet'),
+             '--size', '64', '--no-video', '--json', str(lines[name])]
+            + extra) == 0
+    cpu, gpu = ([json.loads(line) for line in lines[name].read_text()
+                 .splitlines()] for name in ('cpu', 'gpu'))
+    assert [r['frame'] for r in gpu] == list(range(9))
+    for a, b in zip(cpu, gpu):
+        assert len(a['people']) == len(b['people'])
+        for p, q in zip(a['people'], b['people']):
+            np.testing.assert_allclose(p['pose_keypoints_2d'],
+                                       q['pose_keypoints_2d'], atol=0.01)

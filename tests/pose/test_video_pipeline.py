@@ -18,6 +18,7 @@ class WalkingPeople:
 
     def __init__(self):
         self.batches = []
+        self.network_seconds = 0.0
 
     @staticmethod
     def person(name, index):
@@ -112,13 +113,15 @@ def test_stop_event_ends_the_loop(tmp_path):
 
 def test_summary_lines():
     summary = Summary(frames_read=10, frames_processed=5, frames_failed=1,
-                      seconds=2.0, network_seconds=1.0, last_time=0.9,
+                      seconds=2.0, detection_seconds=1.5, network_seconds=1.0,
+                      last_time=0.9,
                       stopped_by='SIGINT')
     summary.people.update({1: 4, 2: 1})
     text = '\n'.join(summary.lines())
     assert 'frames read 10, processed 5, failed to decode 1' in text
     assert 'mean 1.20, max 2' in text
     assert '5.00 frames/s' in text and 'stopped by SIGINT' in text
+    assert '0.30 s of detection, of which 0.20 s in the network' in text
 
 
 @pytest.mark.parametrize('every', [1, 3])
