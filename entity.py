@@ -135,3 +135,64 @@ class InferenceParams:
 
 
 DEFAULT_PARAMS = InferenceParams()
+
+
+# ---------------------------------------------------------------------------
+# Face and hands
+# ---------------------------------------------------------------------------
+
+#: The 21 hand keypoints: 0 is the wrist, then four per finger from the palm
+#: out (thumb 1-4, index 5-8, middle 9-12, ring 13-16, little 17-20).
+HAND_FINGERS: Tuple[Tuple[int, ...], ...] = (
+    (0, 1, 2, 3, 4), (0, 5, 6, 7, 8), (0, 9, 10, 11, 12),
+    (0, 13, 14, 15, 16), (0, 17, 18, 19, 20))
+#: The bones drawn for a hand: consecutive points of each finger chain.
+HAND_BONES: Tuple[Tuple[int, int], ...] = tuple(
+    (a, b) for finger in HAND_FINGERS for a, b in zip(finger, finger[1:]))
+#: One BGR colour per finger (thumb .. little).
+FINGER_COLORS_BGR: Tuple[Tuple[int, int, int], ...] = (
+    (0, 0, 255), (0, 255, 255), (0, 255, 0), (255, 255, 0), (255, 0, 255))
+FACE_COLOR_BGR = (255, 255, 255)
+
+
+@dataclasses.dataclass(frozen=True)
+class PartParams:
+    """Face and hand regions and keypoints, with OpenPose's values.
+
+    The region rules are those of OpenPose's ``faceDetector.cpp``
+    (``getFaceFromPoseKeypoints``) and ``handDetector.cpp``
+    (``getHandFromPoseIndexes``).
+    """
+
+    #: A body joint is used for a region only with at least this score
+    #: (OpenPose: ``thresholdRectangle``).
+    joint_threshold: float = 0.1
+    #: Hand box centre: the wrist plus this fraction of the elbow->wrist
+    #: vector (a third of the forearm beyond the wrist).
+    hand_center_forearm_ratio: float = 0.33
+    #: Hand box side: this times max(forearm, ``hand_upper_arm_ratio`` x
+    #: upper arm).
+    hand_size_ratio: float = 1.5
+    hand_upper_arm_ratio: float = 0.9
+    #: Face box side, per cue: 2 x neck-nose distance; 3 x eye distance;
+    #: 2 x ear distance; for a profile (one eye and ear) 0.85 x the sum of
+    #: nose-eye, nose-ear and neck-nose distances.  The cues found are
+    #: averaged.
+    face_neck_nose_ratio: float = 2.0
+    face_eyes_ratio: float = 3.0
+    face_ears_ratio: float = 2.0
+    face_profile_ratio: float = 0.85
+    #: Square network input of the face and hand networks (OpenPose's
+    #: default net resolution for both).
+    input_size: int = 368
+    #: Value of crop pixels outside the image (OpenPose's extractors warp
+    #: the crop with a zero border).
+    crop_pad_value: int = 0
+    #: A face or hand keypoint is reported when its heatmap peak is above
+    #: this (as the DeNA Chainer port; OpenPose reports every peak with its
+    #: score and hides low ones when rendering).
+    face_peak_threshold: float = 0.1
+    hand_peak_threshold: float = 0.1
+
+
+DEFAULT_PART_PARAMS = PartParams()

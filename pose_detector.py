@@ -32,10 +32,11 @@ import entity
 from models.convert import WeightsError
 from pose.decode import decode_poses
 from pose.detector import Detection, DeviceError, PoseDetector
-from pose.draw import draw_person_pose
+from pose.draw import draw_people, draw_person_pose
 from pose.images import (ImageError, list_images, load_image, output_paths,
                          write_atomic, write_image_atomic)
 from pose.keypoints import coco_results, openpose_json
+from pose.parts import FaceDetector, HandDetector, add_face_and_hands
 
 __all__ = ['PoseDetector', 'Detection', 'decode_poses', 'draw_person_pose']
 
@@ -62,6 +63,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         default=entity.DEFAULT_PARAMS.input_height,
                         help='network input height in pixels '
                              f'(default {entity.DEFAULT_PARAMS.input_height})')
+    add_part_arguments(parser)
     parser.add_argument('--coco-json', metavar='FILE',
                         help='also write COCO keypoint results to FILE')
     parser.add_argument('--maps', metavar='DIR',
@@ -81,24 +83,48 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+def add_part_arguments(parser: argparse.ArgumentParser) -> None:
+    """--face, --hands and their weights (shared with the video command)."""
+    parser.add_argument('--face', action='store_true',
+                        help='also find the 70 face keypoints of each person')
+    parser.add_argument('--hands', action='store_true',
+                        help='also find the 21 keypoints of each hand')
+    parser.add_argument('--face-weights', default='models/facenet.npz',
+                        help='face weights (default models/facenet.npz)')
+    parser.add_argument('--hand-weights', default='models/handnet.npz',
+                        help='hand weights (default models/handnet.npz)')
+
+
+def part_detectors(args):
+    """``(face detector or None, hand detector or None)`` as asked."""
+    face = (FaceDetector(args.face_weights, device=args.gpu)
+            if args.face else None)
+    hands = (HandDetector(args.hand_weights, device=args.gpu)
+             if args.hands else None)
+    return face, hands
+
+
 def coco_image_id(path: str, index: int) -> int:
     """COCO ids are the digits of the file name (000000397133.jpg)."""
     stem = os.path.splitext(os.path.basename(path))[0]
     return int(stem) if stem.isdigit() else index
 
 
-def process_image(detector: PoseDetector, path: str, args
+def process_image(detector: PoseDetector, path: str, args, parts=(None, None)
                   ) -> Detection:
-    """Detect, draw and write the outputs of one image; returns the result."""
+    """Detect, draw and write the outputs of one image; returns the result.
+    ``parts``: the face and hand detectors, or None for either."""
     img, warnings = load_image(path)
     for warning in warnings:
         print(f'warning: {path}: {warning}', file=sys.stderr)
     pose_png, keypoints_json = output_paths(path, args.out)
     start = time.perf_counter()
-    detection = detector.detect(img)
+    detection = add_face_and_hands(detector.detect(img), img, *parts)
     seconds = time.perf_counter() - start
-    write_image_atomic(pose_png, draw_person_pose(img, detection.poses))
-    document = openpose_json(detection.poses, detection.confidences)
+    write_image_atomic(pose_png, draw_people(img, detection.poses,
+                                             detection.faces, detection.hands))
+    document = openpose_json(detection.poses, detection.confidences,
+                             detection.faces, detection.hands)
     write_atomic(keypoints_json, json.dumps(document).encode())
     if args.maps:
         save_maps(detector, img, path, args)
@@ -128,6 +154,7 @@ def run(args) -> int:
     try:
         detector = PoseDetector(args.arch, args.weights, device=args.gpu,
                                 precise=args.precise, params=params)
+        parts = part_detectors(args)
     except (WeightsError, DeviceError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
@@ -143,7 +170,7 @@ def run(args) -> int:
                                  f'{claimed[outputs[0]]} (same name); '
                                  f'rename one of them')
             claimed[outputs[0]] = path
-            detection = process_image(detector, path, args)
+            detection = process_image(detector, path, args, parts)
         except (ImageError, OSError) as error:
             print(f'error: {path}: {error}', file=sys.stderr)
             failed += 1

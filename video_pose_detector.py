@@ -28,6 +28,7 @@ import cv2
 import entity
 from models.convert import WeightsError
 from pose.detector import DeviceError, PoseDetector
+from pose_detector import add_part_arguments, part_detectors
 from pose.video_io import (FrameReader, LineWriter, VideoError, VideoWriter,
                            default_output_path)
 from pose.video_pipeline import Outputs, Summary, process_video
@@ -56,6 +57,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                              f'{entity.DEFAULT_PARAMS.input_height})')
     parser.add_argument('--precise', action='store_true',
                         help='multi-scale search: slower, more accurate')
+    add_part_arguments(parser)
     parser.add_argument('--out', help='annotated video to write (default: '
                         'beside the input, <name>_pose.mp4)')
     parser.add_argument('--json', metavar='FILE',
@@ -162,7 +164,8 @@ def run(args) -> Summary:
         lines = LineWriter(json_path) if json_path else None
         outputs = Outputs(video, lines, window_or_none(args.show),
                           (info.width, info.height))
-        summary = run_loop(reader, detector, outputs, args)
+        summary = run_loop(reader, detector, outputs, args,
+                           part_detectors(args))
         if reader.missing and not summary.stopped_by:
             print(f'warning: the video ended {reader.missing} frame(s) '
                   f'before the length its container announces (a cut-off '
@@ -182,7 +185,7 @@ def commit_all(writers) -> None:
             raise
 
 
-def run_loop(reader, detector, outputs: Outputs, args) -> Summary:
+def run_loop(reader, detector, outputs: Outputs, args, parts) -> Summary:
     """The frame loop; commits both outputs on success or a stop signal,
     deletes them on any error."""
     writers = [w for w in (outputs.video, outputs.lines) if w]
@@ -193,7 +196,8 @@ def run_loop(reader, detector, outputs: Outputs, args) -> Summary:
                                           disable=None) as progress:
             summary = process_video(reader, detector, outputs,
                                     every=args.every, batch=args.batch,
-                                    stop=stop.event, progress=progress)
+                                    stop=stop.event, progress=progress,
+                                    parts=parts)
             if stop.received:
                 summary.stopped_by = stop.received.name
     except BaseException:

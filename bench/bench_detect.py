@@ -9,7 +9,9 @@ and measures on a 656x368 frame at the default input height 368 (median of
 * OpenCV DNN's forward pass on the same caffemodel (``cv2.setNumThreads`` =
   cores), as the peer,
 * upsampling the maps to the frame, and decoding (five people, the paper's
-  ground-truth maps, see bench/bench_decode.py).
+  ground-truth maps, see bench/bench_decode.py);
+* the extra time of ``--face`` and ``--hands`` for one person (one face
+  crop, two hand crops through the 368x368 face and hand networks).
 
 Run from the repository root: ``make bench``.
 """
@@ -36,6 +38,7 @@ from models.synthetic import write_synthetic_caffemodel  # noqa: E402
 from pose import synthetic_maps  # noqa: E402
 from pose.decode import decode_poses  # noqa: E402
 from pose.detector import PoseDetector, network_input, upsample_maps  # noqa: E402
+from pose.parts import FaceDetector, HandDetector  # noqa: E402
 
 FRAME = (368, 656)
 
@@ -77,6 +80,7 @@ def main() -> None:
         weights = os.path.join(tmp, 'body.npz')
         convert('posenet', caffemodel, weights)
         detector = PoseDetector('posenet', weights, device=args.gpu)
+        parts = part_detectors(tmp, args.gpu)
         x, scaled = network_input(frame, 368)
         prototxt = os.path.join(tmp, 'deploy.prototxt')
         with open(prototxt, 'w') as f:
@@ -86,7 +90,34 @@ def main() -> None:
             net = cv2.dnn.readNetFromCaffe(prototxt, caffemodel)
             cv2.setNumThreads(os.cpu_count())
         rows = measure(detector, net, x, scaled, args.runs)
+        rows += measure_parts(parts, frame, args.runs)
     report(rows, x.shape[2:], args)
+
+
+def part_detectors(folder: str, gpu: int):
+    """Face and hand detectors on synthesized full-size weights."""
+    made = []
+    for network, detector in (('facenet', FaceDetector),
+                              ('handnet', HandDetector)):
+        caffemodel = os.path.join(folder, f'{network}.caffemodel')
+        write_synthetic_caffemodel(caffemodel, specs.SPECS[network], seed=0)
+        convert(network, caffemodel, os.path.join(folder, f'{network}.npz'))
+        made.append(detector(os.path.join(folder, f'{network}.npz'),
+                             device=gpu))
+    return made
+
+
+def measure_parts(parts, frame, runs):
+    """Seconds of --face and --hands for one standing person."""
+    pose = synthetic_maps.standing_person(300, 300, 40)[None]
+    confidences = np.where(pose[..., 2] > 0, 1.0, 0.0).astype(np.float32)
+    faces, hands = parts
+    return [
+        ('--face, one person (1 crop)', median_seconds(
+            lambda: faces(frame, pose, confidences), runs)),
+        ('--hands, one person (2 crops)', median_seconds(
+            lambda: hands(frame, pose, confidences), runs)),
+    ]
 
 
 def measure(detector, net, x, scaled, runs):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -40,10 +40,16 @@ class Detection:
         scores: (N,) float32 person scores, highest first.
         confidences: (N, 18) float32 confidence-map value of each joint
             (0 where missing).
+        faces: (N, 70, 3) float32 face keypoints ``[x, y, score]`` (zeros
+            where not found), when face detection was asked for.
+        hands: (N, 2, 21, 3) float32 hand keypoints, left hand first, when
+            hand detection was asked for.
     """
     poses: np.ndarray
     scores: np.ndarray
     confidences: np.ndarray
+    faces: Optional[np.ndarray] = None
+    hands: Optional[np.ndarray] = None
 
 
 def network_input(img: np.ndarray, height: int,

@@ -4,11 +4,17 @@ Limbs are filled ellipses in the colour of the limb's index in
 :data:`entity.JOINT_COLORS_BGR`, blended with the image like the authors'
 demo (``cv2.addWeighted(canvas, 0.4, cur_canvas, 0.6, 0)``); joints are
 opaque circles drawn on top.
+
+Face keypoints are small filled circles in :data:`entity.FACE_COLOR_BGR`;
+hands are opaque bones (:data:`entity.HAND_BONES`) in the colour of their
+finger (:data:`entity.FINGER_COLORS_BGR`) with circles at the keypoints.
+A face or hand keypoint was found when its confidence is > 0 (missing ones
+are all zeros and are never drawn).  :func:`draw_people` draws all three.
 """
 from __future__ import annotations
 
 import math
-from typing import Tuple
+from typing import Optional, Tuple
 
 import cv2
 import numpy as np
@@ -29,6 +35,28 @@ LIMB_HALF_WIDTH_AT_REFERENCE = 4
 
 #: Radius of a joint circle at the reference size (the demo's circles).
 JOINT_RADIUS_AT_REFERENCE = 4
+
+#: Radius of a face keypoint circle at the reference size.
+FACE_POINT_RADIUS_AT_REFERENCE = 2
+
+#: Thickness of a hand bone line at the reference size.
+HAND_BONE_THICKNESS_AT_REFERENCE = 2
+
+#: Radius of a hand keypoint circle at the reference size.
+HAND_JOINT_RADIUS_AT_REFERENCE = 3
+
+#: Colour of each of the 21 hand keypoints: that of the first finger of
+#: :data:`entity.HAND_FINGERS` containing it (the wrist takes the thumb's).
+HAND_JOINT_COLORS_BGR: Tuple[Tuple[int, int, int], ...] = tuple(
+    next(entity.FINGER_COLORS_BGR[f]
+         for f, finger in enumerate(entity.HAND_FINGERS) if k in finger)
+    for k in range(entity.NUM_HAND_KEYPOINTS))
+
+#: Colour of each bone of :data:`entity.HAND_BONES`: that of its finger.
+HAND_BONE_COLORS_BGR: Tuple[Tuple[int, int, int], ...] = tuple(
+    entity.FINGER_COLORS_BGR[f]
+    for f, finger in enumerate(entity.HAND_FINGERS)
+    for _ in zip(finger, finger[1:]))
 
 #: Weight of the limb colour when blended with the image (demo: 0.6).
 LIMB_OPACITY = 0.6
@@ -76,9 +104,97 @@ def drawing_sizes(image_size: Tuple[int, int]) -> Tuple[int, int]:
     Args:
         image_size: ``(height, width)`` in pixels.
     """
+    return (_scaled(LIMB_HALF_WIDTH_AT_REFERENCE, image_size),
+            _scaled(JOINT_RADIUS_AT_REFERENCE, image_size))
+
+
+def part_drawing_sizes(image_size: Tuple[int, int]) -> Tuple[int, int, int]:
+    """``(face_point_radius, hand_bone_thickness, hand_joint_radius)`` in
+    pixels for an image size, scaled like :func:`drawing_sizes`.
+
+    Args:
+        image_size: ``(height, width)`` in pixels.
+    """
+    return (_scaled(FACE_POINT_RADIUS_AT_REFERENCE, image_size),
+            _scaled(HAND_BONE_THICKNESS_AT_REFERENCE, image_size),
+            _scaled(HAND_JOINT_RADIUS_AT_REFERENCE, image_size))
+
+
+def draw_face(img: np.ndarray, face_keypoints: np.ndarray) -> np.ndarray:
+    """Draw people's face keypoints on a copy of an image.
+
+    Args:
+        img: (H, W, 3) uint8 BGR image; not modified.
+        face_keypoints: (N, 70, 3) float32 x, y in ``img`` pixels and
+            confidence (all 0 where not found: not drawn).  N may be 0.
+
+    Returns:
+        A new (H, W, 3) uint8 BGR image with a filled circle in
+        :data:`entity.FACE_COLOR_BGR` at each found keypoint.
+    """
+    _check_image(img)
+    faces = np.asarray(face_keypoints, np.float32).reshape(
+        -1, entity.NUM_FACE_KEYPOINTS, 3)
+    canvas = img.copy()
+    radius = part_drawing_sizes(img.shape[:2])[0]
+    for x, y, _ in faces[faces[..., 2] > 0]:
+        cv2.circle(canvas, (round(x), round(y)), radius,
+                   entity.FACE_COLOR_BGR, thickness=cv2.FILLED,
+                   lineType=cv2.LINE_AA)
+    return canvas
+
+
+def draw_hands(img: np.ndarray, hand_keypoints: np.ndarray) -> np.ndarray:
+    """Draw people's hands on a copy of an image.
+
+    Bones are drawn only where both their keypoints were found, then the
+    found keypoints as circles on top.
+
+    Args:
+        img: (H, W, 3) uint8 BGR image; not modified.
+        hand_keypoints: (N, 2, 21, 3) float32 x, y in ``img`` pixels and
+            confidence of the (left, right) hands (all 0 where not found:
+            not drawn).  N may be 0.
+
+    Returns:
+        A new (H, W, 3) uint8 BGR image.
+    """
+    _check_image(img)
+    hands = np.asarray(hand_keypoints, np.float32).reshape(
+        -1, entity.NUM_HAND_KEYPOINTS, 3)
+    canvas = img.copy()
+    _, thickness, radius = part_drawing_sizes(img.shape[:2])
+    for hand in hands:
+        _draw_hand(canvas, hand, thickness, radius)
+    return canvas
+
+
+def draw_people(img: np.ndarray, poses: np.ndarray,
+                faces: Optional[np.ndarray] = None,
+                hands: Optional[np.ndarray] = None) -> np.ndarray:
+    """Draw bodies, then faces and hands (when given) on a copy of an image.
+
+    Args:
+        img: (H, W, 3) uint8 BGR image; not modified.
+        poses: (N, 18, 3) as in :func:`draw_person_pose`.
+        faces: None or (N, 70, 3) as in :func:`draw_face`.
+        hands: None or (N, 2, 21, 3) as in :func:`draw_hands`.
+
+    Returns:
+        A new (H, W, 3) uint8 BGR image.
+    """
+    canvas = draw_person_pose(img, poses)
+    if faces is not None:
+        canvas = draw_face(canvas, faces)
+    if hands is not None:
+        canvas = draw_hands(canvas, hands)
+    return canvas
+
+
+def _scaled(size_at_reference: float, image_size: Tuple[int, int]) -> int:
+    """A drawing size (pixels, at least 1) scaled with the longer side."""
     scale = max(image_size) / DRAW_REFERENCE_SIDE
-    return (max(1, round(LIMB_HALF_WIDTH_AT_REFERENCE * scale)),
-            max(1, round(JOINT_RADIUS_AT_REFERENCE * scale)))
+    return max(1, round(size_at_reference * scale))
 
 
 def _check_image(img: np.ndarray) -> None:
@@ -117,3 +233,17 @@ def _draw_joints(canvas: np.ndarray, pose: np.ndarray, radius: int) -> None:
             cv2.circle(canvas, (round(x), round(y)), radius,
                        entity.JOINT_COLORS_BGR[joint], thickness=cv2.FILLED,
                        lineType=cv2.LINE_AA)
+
+
+def _draw_hand(canvas: np.ndarray, hand: np.ndarray, thickness: int,
+               radius: int) -> None:
+    """Draw the found bones and keypoints of one (21, 3) hand."""
+    found = hand[:, 2] > 0
+    points = [(round(x), round(y)) for x, y in hand[:, :2]]
+    for (a, b), colour in zip(entity.HAND_BONES, HAND_BONE_COLORS_BGR):
+        if found[a] and found[b]:
+            cv2.line(canvas, points[a], points[b], colour, thickness,
+                     lineType=cv2.LINE_AA)
+    for k in np.flatnonzero(found):
+        cv2.circle(canvas, points[k], radius, HAND_JOINT_COLORS_BGR[k],
+                   thickness=cv2.FILLED, lineType=cv2.LINE_AA)

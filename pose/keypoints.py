@@ -8,7 +8,7 @@
 """
 from __future__ import annotations
 
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -24,11 +24,18 @@ OPENPOSE_JSON_VERSION = 1.3
 #: ``person_id`` of every person: OpenPose writes ``[-1]`` without tracking.
 OPENPOSE_UNTRACKED_PERSON_ID = -1
 
-#: Keypoint lists of the OpenPose file that this body-only tool leaves empty.
+#: Keypoint lists of the OpenPose file other than the body's: empty unless
+#: face or hand keypoints are given (only the 2-D ones can be).
 OPENPOSE_EMPTY_KEYPOINT_FIELDS: Tuple[str, ...] = (
     'face_keypoints_2d', 'hand_left_keypoints_2d', 'hand_right_keypoints_2d',
     'pose_keypoints_3d', 'face_keypoints_3d', 'hand_left_keypoints_3d',
     'hand_right_keypoints_3d')
+
+#: The fields of face and of (left, right) hand keypoints, in the order of
+#: the hand axis of hand keypoint arrays.
+OPENPOSE_FACE_FIELD = 'face_keypoints_2d'
+OPENPOSE_HAND_FIELDS: Tuple[str, str] = ('hand_left_keypoints_2d',
+                                         'hand_right_keypoints_2d')
 
 #: Decimals kept for x, y (pixels) and for confidences and scores.
 COORDINATE_DECIMALS = 3
@@ -64,7 +71,9 @@ COCO_FOUND = 1
 COCO_MISSING = 0
 
 
-def openpose_json(poses: np.ndarray, confidences: np.ndarray) -> Dict:
+def openpose_json(poses: np.ndarray, confidences: np.ndarray,
+                  faces: Optional[np.ndarray] = None,
+                  hands: Optional[np.ndarray] = None) -> Dict:
     """The OpenPose (1.3+) keypoint file content of one image.
 
     Args:
@@ -72,28 +81,81 @@ def openpose_json(poses: np.ndarray, confidences: np.ndarray) -> Dict:
             where the joint was found), joints in :data:`entity.JOINT_NAMES`
             order.
         confidences: (N, 18) float32 confidence of each joint.
+        faces: None, or (N, 70, 3) float32 face keypoints: x, y,
+            confidence (all 0 where not found).
+        hands: None, or (N, 2, 21, 3) float32 hand keypoints of the
+            (left, right) hand: x, y, confidence (all 0 where not found).
 
     Returns:
         ``{"version": 1.3, "people": [...]}`` ready for ``json.dump``: one
         entry per person with ``person_id`` ``[-1]``, ``pose_keypoints_2d``
         as 18 * 3 plain floats ``[x0, y0, c0, x1, y1, c1, ...]`` (all three
-        0 for a missing joint) and empty face, hand and 3-D lists.
+        0 for a missing joint), ``face_keypoints_2d`` (70 * 3) and
+        ``hand_left_keypoints_2d`` / ``hand_right_keypoints_2d`` (21 * 3
+        each) the same way when ``faces`` / ``hands`` are given (a keypoint
+        with confidence <= 0 is written as three zeros; a person without a
+        face or hand gets all zeros, as OpenPose writes), else empty lists;
+        the 3-D lists are always empty.
     """
     poses, confidences = _check(poses, confidences)
+    parts = _part_fields(len(poses), faces, hands)
     return {'version': OPENPOSE_JSON_VERSION,
-            'people': [_openpose_person(pose, conf)
-                       for pose, conf in zip(poses, confidences)]}
+            'people': [_openpose_person(pose, conf, person_parts)
+                       for pose, conf, person_parts
+                       in zip(poses, confidences, parts)]}
 
 
-def _openpose_person(pose: np.ndarray, confidences: np.ndarray) -> Dict:
-    """One ``people`` entry for an (18, 3) pose and (18,) confidences."""
+def _openpose_person(pose: np.ndarray, confidences: np.ndarray,
+                     parts: Dict[str, List[float]]) -> Dict:
+    """One ``people`` entry for an (18, 3) pose and (18,) confidences;
+    ``parts`` are the face and hand fields that are filled."""
     keypoints: List[float] = []
     for (x, y, flag), c in zip(pose, confidences):
         keypoints.extend(_xyc(x, y, c) if flag > 0 else (0.0, 0.0, 0.0))
     person = {'person_id': [OPENPOSE_UNTRACKED_PERSON_ID],
               'pose_keypoints_2d': keypoints}
-    person.update({field: [] for field in OPENPOSE_EMPTY_KEYPOINT_FIELDS})
+    person.update({field: parts.get(field, [])
+                   for field in OPENPOSE_EMPTY_KEYPOINT_FIELDS})
     return person
+
+
+def _part_fields(num_people: int, faces: Optional[np.ndarray],
+                 hands: Optional[np.ndarray]) -> List[Dict[str, List[float]]]:
+    """Per person, the face and hand keypoint fields given (may be {})."""
+    people: List[Dict[str, List[float]]] = [{} for _ in range(num_people)]
+    if faces is not None:
+        faces = _check_parts(faces, num_people, (entity.NUM_FACE_KEYPOINTS,),
+                             'face')
+        for person, face in zip(people, faces):
+            person[OPENPOSE_FACE_FIELD] = _part_keypoints(face)
+    if hands is not None:
+        hands = _check_parts(hands, num_people,
+                             (len(OPENPOSE_HAND_FIELDS),
+                              entity.NUM_HAND_KEYPOINTS), 'hand')
+        for person, person_hands in zip(people, hands):
+            for field, hand in zip(OPENPOSE_HAND_FIELDS, person_hands):
+                person[field] = _part_keypoints(hand)
+    return people
+
+
+def _part_keypoints(points: np.ndarray) -> List[float]:
+    """``[x, y, c] * K`` from (K, 3) x, y, confidence; zeros where c <= 0."""
+    keypoints: List[float] = []
+    for x, y, c in points:
+        keypoints.extend(_xyc(x, y, c) if c > 0 else (0.0, 0.0, 0.0))
+    return keypoints
+
+
+def _check_parts(parts: np.ndarray, num_people: int,
+                 shape: Tuple[int, ...], what: str) -> np.ndarray:
+    """``parts`` as (num_people, *shape, 3) float32, or ValueError."""
+    parts = np.asarray(parts, np.float32)
+    if parts.size == 0 and num_people == 0:
+        return parts.reshape((0,) + shape + (3,))
+    if parts.shape != (num_people,) + shape + (3,):
+        raise ValueError(f'expected {what} keypoints of shape '
+                         f'{(num_people,) + shape + (3,)}, got {parts.shape}')
+    return parts
 
 
 def coco_results(poses: np.ndarray, confidences: np.ndarray,

@@ -24,8 +24,9 @@ import numpy as np
 
 import entity
 from pose.detector import Detection, PoseDetector
-from pose.draw import draw_person_pose
+from pose.draw import draw_people
 from pose.keypoints import openpose_json
+from pose.parts import add_face_and_hands
 from pose.tracking import PoseTracker
 from pose.video_io import Frame, LineWriter, VideoWriter
 
@@ -79,7 +80,8 @@ def people_document(detection: Detection, ids: np.ndarray) -> dict:
     """The people of a detection in OpenPose's keypoint format
     (``pose_keypoints_2d`` and the empty face/hand fields), each with
     ``person_id`` ``[id]`` from the tracker."""
-    document = openpose_json(detection.poses, detection.confidences)
+    document = openpose_json(detection.poses, detection.confidences,
+                             detection.faces, detection.hands)
     for person, person_id in zip(document['people'], ids):
         person['person_id'] = [int(person_id)]
     return document
@@ -118,7 +120,8 @@ class Outputs:
     def emit(self, frame: Frame, detection: Detection, ids: np.ndarray,
              carried: bool) -> None:
         if frame.image is not None and (self.video or self.show):
-            self.last_image = draw_person_pose(frame.image, detection.poses)
+            self.last_image = draw_people(frame.image, detection.poses,
+                                          detection.faces, detection.hands)
         if self.video:
             # A frame that failed to decode repeats the last one, so the
             # output keeps the input's frame count and timing.
@@ -133,10 +136,13 @@ class Outputs:
 
 
 def _detect(detector: PoseDetector, tracker: PoseTracker,
-            frames: Sequence[Frame], summary: Summary):
-    """Detections and track ids of frames to process, in one batch."""
+            frames: Sequence[Frame], summary: Summary, parts=(None, None)):
+    """Detections and track ids of frames to process, in one batch;
+    ``parts`` are the face and hand detectors (or None)."""
     start, network = time.perf_counter(), detector.network_seconds
-    detections = detector.detect_batch([f.image for f in frames])
+    detections = [add_face_and_hands(detection, frame.image, *parts)
+                  for frame, detection in zip(
+                      frames, detector.detect_batch([f.image for f in frames]))]
     summary.detection_seconds += time.perf_counter() - start
     summary.network_seconds += detector.network_seconds - network
     results = []
@@ -155,7 +161,7 @@ def _detect(detector: PoseDetector, tracker: PoseTracker,
 def process_video(frames, detector: PoseDetector, outputs: Outputs,
                   every: int = 1, batch: int = 1,
                   stop: Optional[threading.Event] = None,
-                  progress=None) -> Summary:
+                  progress=None, parts=(None, None)) -> Summary:
     """Run detection over ``frames`` and write every frame to ``outputs``.
 
     Args:
@@ -167,6 +173,7 @@ def process_video(frames, detector: PoseDetector, outputs: Outputs,
         batch: frames sent to the network together.
         stop: when set, the loop ends after the frames in hand.
         progress: a tqdm-like object (``update(n)``, ``set_postfix``).
+        parts: face and hand detectors (:mod:`pose.parts`), or None.
 
     Returns:
         The :class:`Summary`; ``stopped_by`` is left for the caller.
@@ -180,7 +187,7 @@ def process_video(frames, detector: PoseDetector, outputs: Outputs,
     def flush():
         nonlocal last
         to_detect = [frame for frame, detect in pending if detect]
-        results = iter(_detect(detector, tracker, to_detect, summary)
+        results = iter(_detect(detector, tracker, to_detect, summary, parts)
                        if to_detect else ())
         for frame, detect in pending:
             if detect:

@@ -77,3 +77,18 @@ def test_video_batches_on_gpu_match_the_cpu(tmp_path, synthesized_weights,
         for p, q in zip(a['people'], b['people']):
             np.testing.assert_allclose(p['pose_keypoints_2d'],
                                        q['pose_keypoints_2d'], atol=0.01)
+
+
+def test_hand_crops_go_in_one_batch_on_gpu(synthesized_weights):
+    from pose.parts import HandDetector
+    gpu = HandDetector(synthesized_weights('handnet'), device=0)
+    cpu = HandDetector(synthesized_weights('handnet'))
+    crops = np.random.default_rng(0).uniform(
+        -0.5, 0.5, (3, 3, 96, 96)).astype(np.float32)
+    batches = []
+    model_call = gpu.model.forward
+    gpu.model.forward = lambda x: batches.append(len(x)) or model_call(x)
+    expected, found = cpu._heatmaps(crops), gpu._heatmaps(crops)
+    assert batches == [3]
+    assert np.abs(found - expected).max() <= TOLERANCE * np.abs(
+        expected).max()

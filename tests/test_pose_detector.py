@@ -141,3 +141,27 @@ def test_command_line_process(tmp_path, weights):
     assert result.returncode == 0, result.stderr
     assert result.stderr == ''
     assert result.stdout.count('\n') == 1 and 'a_pose.png' in result.stdout
+
+
+def test_face_and_hands_in_the_keypoint_file(tmp_path, capsys, weights,
+                                             synthesized_weights):
+    image = make_image(tmp_path / 'a.jpg', shape=(240, 320))
+    code, _, errors = run(capsys, weights, '--img', str(image), '--out',
+                          str(tmp_path / 'out'), '--face', '--hands',
+                          '--face-weights', synthesized_weights('facenet'),
+                          '--hand-weights', synthesized_weights('handnet'))
+    assert code == 0 and errors == []
+    people = json.loads((tmp_path / 'out' / 'a_keypoints.json').read_text()
+                        )['people']
+    assert people, 'random weights find people at this size'
+    for person in people:
+        assert len(person['face_keypoints_2d']) == 70 * 3
+        assert len(person['hand_left_keypoints_2d']) == 21 * 3
+        assert len(person['hand_right_keypoints_2d']) == 21 * 3
+
+
+def test_missing_face_weights_is_one_line(tmp_path, capsys, weights):
+    code, _, errors = run(capsys, weights, '--img',
+                          str(make_image(tmp_path / 'a.jpg')), '--face',
+                          '--face-weights', str(tmp_path / 'none.npz'))
+    assert code == 2 and len(errors) == 1 and 'none.npz' in errors[0]

@@ -164,3 +164,19 @@ def test_interrupt_closes_both_outputs(tmp_path, weights, signal_number):
     assert [r['frame'] for r in records] == list(range(len(records)))
     assert count_frames(str(tmp_path / 'out.mp4'))[0] == len(records)
     assert sorted(os.listdir(tmp_path)) == ['clip.avi', 'k.jsonl', 'out.mp4']
+
+
+def test_face_and_hands_on_video(tmp_path, capsys, weights,
+                                 synthesized_weights):
+    clip = make_clip(tmp_path / 'clip.avi', frames=3, size=(160, 120),
+                     fps=FPS)
+    lines = tmp_path / 'k.jsonl'
+    code, _, _ = run(capsys, weights, '--video', clip, '--json', lines,
+                     '--face', '--hands', '--face-weights',
+                     synthesized_weights('facenet'), '--hand-weights',
+                     synthesized_weights('handnet'))
+    assert code == 0
+    for record in read_lines(lines):
+        for person in record['people']:
+            assert len(person['face_keypoints_2d']) == 210
+            assert len(person['hand_right_keypoints_2d']) == 63

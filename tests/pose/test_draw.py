@@ -1,4 +1,4 @@
-"""Tests of pose.draw.draw_person_pose."""
+"""Tests of pose.draw: bodies, faces and hands."""
 import numpy as np
 import pytest
 
@@ -114,3 +114,163 @@ def test_limb_width_follows_drawing_sizes(scale):
 def test_rejects_non_bgr_uint8():
     with pytest.raises(ValueError, match='uint8'):
         draw.draw_person_pose(np.zeros((4, 4), np.uint8), [])
+
+
+# ---------------------------------------------------------------------------
+# Face and hands
+# ---------------------------------------------------------------------------
+
+F, H = entity.NUM_FACE_KEYPOINTS, entity.NUM_HAND_KEYPOINTS
+ANTI_ALIASING = 2                                        # blurred rim
+#: Thin anti-aliased lines are blended a little with the background even on
+#: their axis; colours of different fingers differ by 255 somewhere.
+LINE_COLOUR_TOLERANCE = 32
+
+
+def face_with(points):
+    """(1, 70, 3) face keypoints with {index: (x, y)} found (confidence
+    0.8); every other keypoint all zeros."""
+    faces = np.zeros((1, F, 3), np.float32)
+    for k, (x, y) in points.items():
+        faces[0, k] = (x, y, 0.8)
+    return faces
+
+
+def hands_with(left=None, right=None):
+    """(1, 2, 21, 3) hand keypoints with {index: (x, y)} found per hand."""
+    hands = np.zeros((1, 2, H, 3), np.float32)
+    for side, points in enumerate((left or {}, right or {})):
+        for k, (x, y) in points.items():
+            hands[0, side, k] = (x, y, 0.8)
+    return hands
+
+
+def finger_along(finger, y, x0=40, step=40):
+    """{index: (x, y)} of the points of one finger chain on a row."""
+    return {k: (x0 + step * i, y)
+            for i, k in enumerate(entity.HAND_FINGERS[finger])}
+
+
+def assert_line_colour(pixel, colour):
+    np.testing.assert_allclose(pixel, colour, atol=LINE_COLOUR_TOLERANCE)
+
+
+def assert_changes_only_near(img, out, points, radius):
+    """Every changed pixel lies within ``radius`` (+ the rim) of a point."""
+    ys, xs = np.nonzero(changed(img, out))
+    assert len(ys) > 0
+    distances = np.min([np.hypot(xs - x, ys - y) for x, y in points], axis=0)
+    assert np.all(distances <= radius + ANTI_ALIASING)
+
+
+@pytest.mark.parametrize('size, expected', [
+    ((480, 640), (2, 2, 3)),
+    ((1280, 960), (4, 4, 6)),
+    ((20, 30), (1, 1, 1)),
+])
+def test_part_drawing_sizes_scale_with_the_longer_side(size, expected):
+    assert draw.part_drawing_sizes(size) == expected
+
+
+@pytest.mark.parametrize('k', [0, 36, 69])
+def test_found_face_point_is_a_circle_in_the_face_colour(k):
+    out = draw.draw_face(gray_image(), face_with({k: (50.4, 80.6)}))
+    np.testing.assert_array_equal(out[81, 50], entity.FACE_COLOR_BGR)
+
+
+def test_face_draws_only_around_found_points():
+    """Two found points; the 68 others are zeros (missing) and must not
+    appear at the origin; a point with confidence 0 is not drawn either."""
+    faces = face_with({3: (100, 60), 40: (200, 150)})
+    faces[0, 5] = (150, 100, 0.0)                # coordinates, no confidence
+    img = gray_image()
+    out = draw.draw_face(img, faces)
+    radius = draw.part_drawing_sizes(SIZE)[0]
+    assert_changes_only_near(img, out, [(100, 60), (200, 150)], radius)
+
+
+@pytest.mark.parametrize('finger', range(len(entity.HAND_FINGERS)))
+@pytest.mark.parametrize('side', [0, 1])
+def test_hand_bones_are_drawn_in_their_finger_colour(finger, side):
+    points = finger_along(finger, y=100)
+    hands = hands_with(**{('left', 'right')[side]: points})
+    out = draw.draw_hands(gray_image(), hands)
+    for x in (60, 100, 140, 180):                 # bone middles
+        assert_line_colour(out[100, x], entity.FINGER_COLORS_BGR[finger])
+
+
+@pytest.mark.parametrize('k', [0, 4, 8, 20])
+def test_found_hand_point_is_a_circle_in_its_finger_colour(k):
+    out = draw.draw_hands(gray_image(), hands_with(right={k: (50.4, 80.6)}))
+    np.testing.assert_array_equal(out[81, 50], draw.HAND_JOINT_COLORS_BGR[k])
+    assert draw.HAND_JOINT_COLORS_BGR[k] == entity.FINGER_COLORS_BGR[
+        max(0, (k - 1) // 4)]
+
+
+def test_bone_needs_both_points():
+    """Thumb with point 1 missing: no bone wrist-1 nor 1-2, and nothing
+    towards the origin; bones 2-3 and 3-4 are drawn."""
+    points = finger_along(0, y=100)
+    del points[1]
+    img = gray_image()
+    out = draw.draw_hands(img, hands_with(left=points))
+    mask = changed(img, out)
+    assert not mask[100, 50:110].any()               # wrist (40)..2 (120)
+    assert mask[100, 140] and mask[100, 180]         # 2-3, 3-4
+    assert not mask[:90].any() and not mask[110:].any()
+
+
+def test_both_hands_of_every_person_are_drawn():
+    hands = np.concatenate([
+        hands_with(left=finger_along(1, y=30), right=finger_along(2, y=70)),
+        hands_with(left=finger_along(3, y=110), right=finger_along(4, y=150)),
+    ])
+    out = draw.draw_hands(gray_image(), hands)
+    for finger, y in zip((1, 2, 3, 4), (30, 70, 110, 150)):
+        assert_line_colour(out[y, 60], entity.FINGER_COLORS_BGR[finger])
+
+
+def test_missing_hand_draws_nothing():
+    img = gray_image()
+    np.testing.assert_array_equal(draw.draw_hands(img, hands_with()), img)
+
+
+@pytest.mark.parametrize('call', [
+    lambda img: draw.draw_face(img, face_with({1: (60, 60)})),
+    lambda img: draw.draw_hands(img, hands_with(left=finger_along(0, 100))),
+    lambda img: draw.draw_people(img, pose_with({1: (60, 100), 2: (240, 100)}),
+                                 face_with({1: (60, 60)}),
+                                 hands_with(left=finger_along(0, 150))),
+])
+def test_part_drawing_returns_a_copy(call):
+    img = gray_image()
+    before = img.copy()
+    out = call(img)
+    np.testing.assert_array_equal(img, before)
+    assert not np.shares_memory(out, img) and changed(img, out).any()
+
+
+@pytest.mark.parametrize('empty', [np.zeros((0, 70, 3)), []])
+def test_no_faces_returns_an_equal_copy(empty):
+    img = gray_image()
+    np.testing.assert_array_equal(draw.draw_face(img, empty), img)
+
+
+def test_draw_people_draws_body_face_and_hands():
+    poses = pose_with({1: (60, 100), 2: (240, 100)})
+    faces = face_with({10: (150, 40)})
+    hands = hands_with(right=finger_along(2, y=160))
+    img = gray_image()
+    out = draw.draw_people(img, poses, faces, hands)
+    np.testing.assert_array_equal(out, draw.draw_hands(
+        draw.draw_face(draw.draw_person_pose(img, poses), faces), hands))
+    np.testing.assert_array_equal(out[40, 150], entity.FACE_COLOR_BGR)
+    assert_line_colour(out[160, 60], entity.FINGER_COLORS_BGR[2])
+    assert changed(img, out)[100, 150]
+
+
+def test_draw_people_without_parts_is_the_body_drawing():
+    poses = pose_with({1: (60, 100), 2: (240, 100)})
+    img = gray_image()
+    np.testing.assert_array_equal(draw.draw_people(img, poses),
+                                  draw.draw_person_pose(img, poses))

@@ -90,6 +90,124 @@ def test_openpose_rejects_mismatched_confidences():
 
 
 # ---------------------------------------------------------------------------
+# openpose_json: face and hands
+# ---------------------------------------------------------------------------
+
+F, H = entity.NUM_FACE_KEYPOINTS, entity.NUM_HAND_KEYPOINTS
+HAND_FIELDS = {0: 'hand_left_keypoints_2d', 1: 'hand_right_keypoints_2d'}
+
+
+def numbered_parts(shape, start):
+    """(..., 3) float32 keypoints numbered from ``start`` (x = start + 3 i,
+    y = x + 1, confidence 0.5): every value is distinct."""
+    count = int(np.prod(shape))
+    x = start + 3 * np.arange(count, dtype=np.float32)
+    return np.stack([x, x + 1, np.full(count, 0.5, np.float32)],
+                    axis=1).reshape(shape + (3,))
+
+
+def with_parts(n=2, faces=True, hands=True):
+    """``openpose_json`` of n people with numbered faces and/or hands."""
+    return keypoints.openpose_json(
+        numbered_poses(n), numbered_confidences(n),
+        faces=numbered_parts((n, F), 1000) if faces else None,
+        hands=numbered_parts((n, 2, H), 5000) if hands else None)
+
+
+@pytest.mark.parametrize('field, length', [
+    ('face_keypoints_2d', 70 * 3),
+    ('hand_left_keypoints_2d', 21 * 3),
+    ('hand_right_keypoints_2d', 21 * 3),
+])
+def test_openpose_part_lengths_and_plain_floats(field, length):
+    result = with_parts()
+    for person in result['people']:
+        assert len(person[field]) == length
+        assert all(type(v) is float for v in person[field])
+    assert json.loads(json.dumps(result)) == result
+
+
+def test_openpose_parts_leave_the_rest_unchanged():
+    result, body_only = with_parts(), with_parts(faces=False, hands=False)
+    for person, plain in zip(result['people'], body_only['people']):
+        assert set(person) == set(plain)
+        assert person['pose_keypoints_2d'] == plain['pose_keypoints_2d']
+        assert all(person[k] == [] for k in person if k.endswith('_3d'))
+
+
+@pytest.mark.parametrize('p', [0, 1])
+def test_openpose_face_values_in_keypoint_order(p):
+    values = with_parts()['people'][p]['face_keypoints_2d']
+    faces = numbered_parts((2, F), 1000)
+    for k in (0, 33, 69):
+        assert triple(values, k) == [float(faces[p, k, 0]),
+                                     float(faces[p, k, 1]), 0.5]
+
+
+@pytest.mark.parametrize('p', [0, 1])
+@pytest.mark.parametrize('side', [0, 1])
+def test_openpose_hands_left_then_right(p, side):
+    values = with_parts()['people'][p][HAND_FIELDS[side]]
+    hands = numbered_parts((2, 2, H), 5000)
+    for k in (0, 10, 20):
+        assert triple(values, k) == [float(hands[p, side, k, 0]),
+                                     float(hands[p, side, k, 1]), 0.5]
+
+
+@pytest.mark.parametrize('faces, hands, filled', [
+    (True, False, {'face_keypoints_2d'}),
+    (False, True, set(HAND_FIELDS.values())),
+])
+def test_openpose_only_given_parts_are_filled(faces, hands, filled):
+    person = with_parts(faces=faces, hands=hands)['people'][0]
+    for field in ('face_keypoints_2d', *HAND_FIELDS.values()):
+        assert (person[field] != []) == (field in filled)
+
+
+def test_openpose_part_not_found_is_all_zero():
+    """A missing point (confidence 0, stray coordinates) and a person
+    without a right hand (all zeros) are written as zeros."""
+    faces = numbered_parts((1, F), 1000)
+    faces[0, 7, 2] = 0.0
+    hands = numbered_parts((1, 2, H), 5000)
+    hands[0, 1] = 0.0
+    person = keypoints.openpose_json(numbered_poses(1),
+                                     numbered_confidences(1),
+                                     faces, hands)['people'][0]
+    assert triple(person['face_keypoints_2d'], 7) == [0.0, 0.0, 0.0]
+    assert triple(person['face_keypoints_2d'], 8) != [0.0, 0.0, 0.0]
+    assert person['hand_right_keypoints_2d'] == [0.0] * (21 * 3)
+    assert 0.0 not in person['hand_left_keypoints_2d']
+
+
+def test_openpose_part_values_are_rounded():
+    faces = np.zeros((1, F, 3), np.float32)
+    faces[0, 0] = (12.345678, 0.0004, 0.123456)
+    person = keypoints.openpose_json(numbered_poses(1),
+                                     numbered_confidences(1),
+                                     faces=faces)['people'][0]
+    assert triple(person['face_keypoints_2d'], 0) == [12.346, 0.0, 0.1235]
+
+
+@pytest.mark.parametrize('faces, hands', [
+    (np.zeros((1, F, 3)), None),              # one face for two people
+    (None, np.zeros((2, H, 3))),              # hands without the side axis
+    (None, np.zeros((2, 2, H, 2))),           # no confidence column
+])
+def test_openpose_rejects_mismatched_parts(faces, hands):
+    with pytest.raises(ValueError, match='keypoints'):
+        keypoints.openpose_json(numbered_poses(2), numbered_confidences(2),
+                                faces, hands)
+
+
+def test_openpose_parts_without_people():
+    result = keypoints.openpose_json(
+        np.zeros((0, J, 3), np.float32), np.zeros((0, J), np.float32),
+        np.zeros((0, F, 3), np.float32), np.zeros((0, 2, H, 3), np.float32))
+    assert result == {'version': 1.3, 'people': []}
+
+
+# ---------------------------------------------------------------------------
 # coco_results
 # ---------------------------------------------------------------------------
 
