@@ -97,7 +97,7 @@ def openpose_json(poses: np.ndarray, confidences: np.ndarray,
         face or hand gets all zeros, as OpenPose writes), else empty lists;
         the 3-D lists are always empty.
     """
-    poses, confidences = _check(poses, confidences)
+    poses, confidences = check_poses(poses, confidences)
     parts = _part_fields(len(poses), faces, hands)
     return {'version': OPENPOSE_JSON_VERSION,
             'people': [_openpose_person(pose, conf, person_parts)
@@ -175,7 +175,7 @@ def coco_results(poses: np.ndarray, confidences: np.ndarray,
         :data:`COCO_KEYPOINT_NAMES` order (v = 1 where found; x = y = v = 0
         where missing) and ``score``.
     """
-    poses, _ = _check(poses, confidences)
+    poses, _ = check_poses(poses, confidences)
     scores = np.asarray(scores, np.float32).reshape(-1)
     if len(scores) != len(poses):
         raise ValueError(f'{len(poses)} poses but {len(scores)} scores')
@@ -208,9 +208,10 @@ def _xyc(x: float, y: float, c: float) -> Tuple[float, float, float]:
     return _xy(x, y) + (round(float(c), CONFIDENCE_DECIMALS),)
 
 
-def _check(poses: np.ndarray, confidences: np.ndarray
-           ) -> Tuple[np.ndarray, np.ndarray]:
-    """Poses as (N, 18, 3) and confidences as (N, 18) float32, or raise."""
+def check_poses(poses: np.ndarray, confidences: np.ndarray
+                ) -> Tuple[np.ndarray, np.ndarray]:
+    """Poses as (N, 18, 3) and confidences as (N, 18) float32; raises
+    ValueError when the person counts differ."""
     poses = np.asarray(poses, np.float32).reshape(-1, entity.NUM_JOINTS, 3)
     confidences = np.asarray(confidences, np.float32).reshape(
         -1, entity.NUM_JOINTS)

@@ -34,6 +34,7 @@ from typing import Iterator, Tuple
 import numpy as np
 
 import entity
+from pose.keypoints import check_poses
 from entity import DEFAULT_PART_PARAMS, PartParams
 
 _J = entity.JOINT_INDEX
@@ -142,12 +143,7 @@ def _used_joints(poses: np.ndarray, confidences: np.ndarray,
     ``used`` is found (flag > 0) and confidence >= ``threshold``.  Raises
     ValueError when the person counts differ.
     """
-    poses = np.asarray(poses, np.float32).reshape(-1, entity.NUM_JOINTS, 3)
-    confidences = np.asarray(confidences, np.float32).reshape(
-        -1, entity.NUM_JOINTS)
-    if len(confidences) != len(poses):
-        raise ValueError(f'{len(poses)} poses but {len(confidences)} '
-                         'confidence rows')
+    poses, confidences = check_poses(poses, confidences)
     used = (poses[..., 2] > entity.JOINT_MISSING) & (confidences >= threshold)
     return poses[..., :2].astype(np.float64), used
 
