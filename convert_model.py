@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
 """Convert CMU's OpenPose Caffe weights to Chainer ``.npz`` files.
 
+The input is a ``.caffemodel`` or the same weights as a PyTorch ``.pth``
+state dict (e.g. ``body_pose_model.pth`` of the PyTorch port), told apart by
+content; a ``.pth`` is read without PyTorch and without running its pickle.
+
     python convert_model.py posenet pose_iter_440000.caffemodel models/coco_posenet.npz
     python convert_model.py facenet pose_iter_116000.caffemodel models/facenet.npz
     python convert_model.py handnet pose_iter_102000.caffemodel models/handnet.npz
+    python convert_model.py posenet body_pose_model.pth models/coco_posenet.npz
     python convert_model.py fetch posenet [--dir models]
 
 ``fetch`` uses ``<dir>/<CMU file name>`` if it is there, else downloads it
@@ -40,12 +45,14 @@ def parse_args(argv) -> argparse.Namespace:
         return args
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description='Convert an OpenPose .caffemodel to a Chainer .npz file '
+        description='Convert an OpenPose .caffemodel (or .pth state dict) '
+                    'to a Chainer .npz file '
                     f'(or "{PROG} fetch NETWORK" to download and convert).')
     parser.add_argument('network', choices=sorted(NETWORKS),
                         help='which network the weights belong to')
     parser.add_argument('source', metavar='IN',
-                        help='the .caffemodel file (V1 or V2 format)')
+                        help='a .caffemodel (V1 or V2 format) or a .pth '
+                             'state dict (told apart by content)')
     parser.add_argument('destination', metavar='OUT',
                         help='the .npz file to write')
     args = parser.parse_args(argv)
@@ -59,9 +66,11 @@ def run_conversion(network: str, source: str, destination: str) -> None:
         print(f'warning: {len(report.unused_layers)} layer(s) in {source} '
               f'are not used by {network}: '
               f'{", ".join(report.unused_layers)}', file=sys.stderr)
+    kind = ('PyTorch .pth' if report.source_format == 'pth'
+            else f'{report.source_format} caffemodel')
     print(f'{network}: converted {report.layers} layers '
-          f'({report.parameters:,} parameters, {report.source_format} '
-          f'caffemodel) in {report.seconds:.2f} s -> {destination}')
+          f'({report.parameters:,} parameters, {kind}) in '
+          f'{report.seconds:.2f} s -> {destination}')
 
 
 def main(argv=None) -> int:

@@ -1,5 +1,8 @@
 """Caffe weights -> Chainer ``.npz`` files, and safe loading of those files.
 
+The source is a ``.caffemodel`` or a PyTorch ``.pth`` state dict of the same
+weights (:mod:`models.pth`), told apart by content, not by file name.
+
 The mapping is derived from the Chainer network itself, by one rule: the
 parameter ``<link>/W`` is blob 0 and ``<link>/b`` is blob 1 of the Caffe layer
 named ``<link>``.  Every parameter of the network must be found in the file
@@ -20,6 +23,7 @@ import chainer
 import numpy as np
 
 from models.caffemodel import CaffeModel, CaffeModelError, read_caffemodel
+from models.pth import PthError, is_pth, pth_to_caffe_model, read_pth
 from models.staged_net import NETWORKS
 
 #: Index of each Chainer parameter among a Caffe convolution's blobs.
@@ -38,7 +42,7 @@ class WeightsError(Exception):
 @dataclasses.dataclass
 class ConversionReport:
     network: str
-    source_format: str          # 'V1', 'V2'
+    source_format: str          # 'V1', 'V2', 'V1+V2' or 'pth'
     layers: int                 # layers copied
     parameters: int             # values copied
     seconds: float
@@ -153,12 +157,26 @@ def write_npz_atomic(path: str, arrays: Dict[str, np.ndarray]) -> None:
         raise
 
 
+def read_weights(source: str) -> CaffeModel:
+    """Read a caffemodel or a PyTorch ``.pth`` state dict (by content).
+
+    Raises:
+        CaffeModelError: an unreadable caffemodel.
+        PthError: an unreadable or refused ``.pth`` file.
+        OSError: the file cannot be read.
+    """
+    if is_pth(source):
+        return pth_to_caffe_model(read_pth(source))
+    return read_caffemodel(source)
+
+
 def convert(network: str, source: str, destination: str) -> ConversionReport:
     """Convert a caffemodel of ``network`` to a Chainer ``.npz`` file.
 
     Args:
         network: ``'posenet'``, ``'facenet'`` or ``'handnet'``.
-        source: The ``.caffemodel`` (V1 or V2 format).
+        source: The ``.caffemodel`` (V1 or V2 format) or a PyTorch ``.pth``
+            state dict of the same layers (see :mod:`models.pth`).
         destination: The ``.npz`` to write (atomically).
 
     Raises:
@@ -180,8 +198,8 @@ def convert(network: str, source: str, destination: str) -> ConversionReport:
         raise ConversionError(f'{destination} is the input file; choose '
                               f'another output name')
     try:
-        caffe = read_caffemodel(source)
-    except CaffeModelError as error:
+        caffe = read_weights(source)
+    except (CaffeModelError, PthError) as error:
         raise ConversionError(f'{source}: {error}') from None
     except OSError as error:
         raise ConversionError(f'{source}: {error.strerror}') from None

@@ -4,7 +4,6 @@ Every caffemodel here is synthesized with the real layer names and shapes
 (:mod:`models.synthetic`, fixed seed), so the expected value of every
 converted parameter is known exactly.
 """
-import hashlib
 import io
 import os
 import re
@@ -18,6 +17,7 @@ import numpy as np
 import pytest
 
 import convert_model
+from tests.cli_checks import ERROR_PREFIX, assert_refused, listing
 from models import NETWORKS
 from models.caffemodel import write_caffemodel
 from models.convert import (WeightsError, convert, load_weights,
@@ -30,7 +30,6 @@ REPO = Path(__file__).resolve().parents[1]
 SEED = 0
 #: Convolution layers of each network, as in CMU's prototxts.
 LAYER_COUNTS = {'posenet': 92, 'facenet': 52, 'handnet': 52}
-ERROR_PREFIX = 'convert_model.py: error: '
 
 
 # ---------------------------------------------------------------------------
@@ -109,30 +108,6 @@ def write_layers(path, layers):
     with open(path, 'wb') as f:
         write_caffemodel(f, layers)
     return path
-
-
-def listing(folder):
-    """Every file in ``folder`` (hidden ones too) with a hash of its bytes."""
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            if p.is_file() else 'not a file'
-            for p in sorted(folder.iterdir())}
-
-
-def assert_refused(capsys, argv, folder, *fragments):
-    """``main(argv)`` exits with 2, writes one error line naming the problem
-    (every fragment), and leaves ``folder`` exactly as it was."""
-    before = listing(folder)
-    status = convert_model.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    assert status == 2
-    assert out == ''
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith(ERROR_PREFIX), lines[0]
-    for fragment in fragments:
-        assert fragment in lines[0]
-    assert listing(folder) == before
-    return lines[0]
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ import pytest
 from pose import video_io
 from pose.video_io import (FrameReader, LineWriter, VideoError, VideoWriter,
                            default_output_path)
-from tests.video_clips import (FOURCCS, JPEG_SOI, count_frames,
+from tests.video_clips import (JPEG_SOI, count_frames,
                                damage_mjpeg_frame,
                                frame_level, grey, level, make_clip,
                                set_mp4_rotation)

@@ -1,0 +1,30 @@
+"""Checks shared by the command-line tests of convert_model.py."""
+import hashlib
+
+import convert_model
+
+ERROR_PREFIX = 'convert_model.py: error: '
+
+
+def listing(folder):
+    """Every file in ``folder`` (hidden ones too) with a hash of its bytes."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            if p.is_file() else 'not a file'
+            for p in sorted(folder.iterdir())}
+
+
+def assert_refused(capsys, argv, folder, *fragments):
+    """``main(argv)`` exits with 2, writes one error line naming the problem
+    (every fragment), and leaves ``folder`` exactly as it was."""
+    before = listing(folder)
+    status = convert_model.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    assert status == 2
+    assert out == ''
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(ERROR_PREFIX), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert listing(folder) == before
+    return lines[0]

@@ -1,0 +1,449 @@
+"""PyTorch ``.pth`` weights (:mod:`models.pth`) through the converter.
+
+The ``.pth`` files are written here without torch, byte for byte as
+``torch.save`` writes a state dict: a pickle whose tensors are
+``torch._utils._rebuild_tensor_v2`` calls on persistent storage ids, in the
+zip format (torch >= 1.6) or the legacy format.  Stand-in ``torch`` and
+``torch._utils`` modules are registered in ``sys.modules`` only while a file
+is written, so that pickle emits the same GLOBAL opcodes as torch does.
+"""
+import collections
+import io
+import pickle
+import sys
+import types
+import zipfile
+from pathlib import Path
+from typing import Dict
+
+import numpy as np
+import pytest
+
+import convert_model
+from tests.cli_checks import assert_refused
+from models import spec as specs
+from models.pth import (LEGACY_MAGIC, PthError, is_pth, layer_of,
+                        pth_to_caffe_model, read_pth)
+from models.synthetic import synthesize_weights, write_synthetic_caffemodel
+
+#: The seed of conftest's ``synthesized_weights``.
+SEED = 11
+
+
+# ---------------------------------------------------------------------------
+# Writing .pth files as torch.save does
+# ---------------------------------------------------------------------------
+
+
+def _stand_in_torch():
+    """Modules ``torch`` and ``torch._utils`` with the objects that a state
+    dict pickle names; calling them is an error (only pickled here)."""
+    torch = types.ModuleType('torch')
+    utils = types.ModuleType('torch._utils')
+    torch._utils = utils
+    torch.FloatStorage = type('FloatStorage', (), {'__module__': 'torch',
+                                                   '__qualname__':
+                                                   'FloatStorage'})
+
+    def _rebuild_tensor_v2(*args):
+        raise AssertionError('only pickled')
+    _rebuild_tensor_v2.__module__ = 'torch._utils'
+    _rebuild_tensor_v2.__qualname__ = '_rebuild_tensor_v2'
+    utils._rebuild_tensor_v2 = _rebuild_tensor_v2
+    return torch, utils
+
+
+class _Storage:
+    """One storage of float32 values, saved under ``key``."""
+
+    def __init__(self, key: str, values: np.ndarray):
+        self.key, self.values = key, np.ascontiguousarray(values, '<f4')
+
+
+class _Tensor:
+    """Pickles as torch's tensors do: ``_rebuild_tensor_v2(storage, offset,
+    size, stride, requires_grad, backward_hooks)``."""
+
+    def __init__(self, rebuild, storage, offset, size, stride):
+        self.args = (storage, offset, tuple(size), tuple(stride), False,
+                     collections.OrderedDict())
+        self.rebuild = rebuild
+
+    def __reduce_ex__(self, protocol):
+        return self.rebuild, self.args
+
+
+class _Pickler(pickle.Pickler):
+    """Storages become persistent ids, as in ``torch.save``."""
+
+    def __init__(self, file, storage_type, legacy):
+        super().__init__(file, protocol=2)
+        self.storage_type, self.legacy = storage_type, legacy
+
+    def persistent_id(self, obj):
+        if not isinstance(obj, _Storage):
+            return None
+        pid = ('storage', self.storage_type, obj.key, 'cpu', obj.values.size)
+        return pid + (None,) if self.legacy else pid
+
+
+def _tensors(state: Dict[str, np.ndarray], rebuild):
+    """Storages and tensor stand-ins for a state dict.  Like real files, it
+    has some tensors that are not simple contiguous storages: all biases
+    share one storage (at offsets), and 4-d weights of layers with 'conv1'
+    in their name are stored transposed (non-contiguous strides)."""
+    storages, tensors = [], collections.OrderedDict()
+    biases = _Storage('biases', np.concatenate(
+        [a for name, a in state.items() if name.endswith('.bias')]
+        or [np.zeros(0, np.float32)]))
+    offset = 0
+    for name, array in state.items():
+        if name.endswith('.bias') and array.ndim == 1:
+            tensors[name] = _Tensor(rebuild, biases, offset, array.shape, (1,))
+            offset += array.size
+            continue
+        key = str(len(storages))
+        if 'conv1' in name and array.ndim == 4:
+            # stored as (in, out, kh, kw), seen as (out, in, kh, kw)
+            stored = _Storage(key, array.transpose(1, 0, 2, 3))
+            o, i, h, w = array.shape
+            stride = (h * w, o * h * w, w, 1)
+        else:
+            stored = _Storage(key, array)
+            stride = tuple(s // 4 for s in
+                           np.ascontiguousarray(array, '<f4').strides)
+        storages.append(stored)
+        tensors[name] = _Tensor(rebuild, stored, 0, array.shape, stride)
+    if offset:
+        storages.append(biases)
+    return storages, tensors
+
+
+def write_pth(path: Path, state: Dict[str, np.ndarray],
+              legacy: bool = False) -> Path:
+    """Write ``state`` as ``torch.save(state_dict, path)`` would (zip format,
+    or the legacy format of torch < 1.6)."""
+    torch, utils = _stand_in_torch()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(sys.modules, 'torch', torch)
+        patch.setitem(sys.modules, 'torch._utils', utils)
+        storages, tensors = _tensors(state, utils._rebuild_tensor_v2)
+        with open(path, 'wb') as f:
+            if legacy:
+                for header in (LEGACY_MAGIC, 1001,
+                               {'protocol_version': 1001,
+                                'little_endian': True,
+                                'type_sizes': {'short': 2, 'int': 4,
+                                               'long': 8}}):
+                    pickle.dump(header, f, protocol=2)
+                _Pickler(f, torch.FloatStorage, True).dump(tensors)
+                pickle.dump([s.key for s in storages], f, protocol=2)
+                for storage in storages:
+                    f.write(np.int64(storage.values.size).tobytes())
+                    f.write(storage.values.tobytes())
+            else:
+                pkl = _pickle_bytes(tensors, torch.FloatStorage)
+                with zipfile.ZipFile(f, 'w', zipfile.ZIP_STORED) as archive:
+                    archive.writestr('archive/data.pkl', pkl)
+                    archive.writestr('archive/byteorder', 'little')
+                    for storage in storages:
+                        archive.writestr(f'archive/data/{storage.key}',
+                                         storage.values.tobytes())
+                    archive.writestr('archive/version', '3\n')
+    return path
+
+
+def _pickle_bytes(obj, storage_type) -> bytes:
+    buffer = io.BytesIO()
+    _Pickler(buffer, storage_type, False).dump(obj)
+    return buffer.getvalue()
+
+
+def write_zip_pickle(path: Path, pkl: bytes) -> Path:
+    """A zip-format file whose ``data.pkl`` is ``pkl``."""
+    with zipfile.ZipFile(path, 'w') as archive:
+        archive.writestr('archive/data.pkl', pkl)
+        archive.writestr('archive/version', '3\n')
+    return path
+
+
+def pytorch_prefixes(spec: specs.NetSpec) -> Dict[str, str]:
+    """Layer -> block of the PyTorch port: body ``model0`` (trunk),
+    ``model{t}_{branch}``; hand ``model1_0`` (trunk), ``model1_1``,
+    ``model{t}``."""
+    body = len(spec.stages[0]) == 2
+    prefixes = {layer.name: 'model0' if body else 'model1_0'
+                for layer in spec.trunk if isinstance(layer, specs.Conv)}
+    for t, stage in enumerate(spec.stages, start=1):
+        for b, branch in enumerate(stage, start=1):
+            block = (f'model{t}_{b}' if body else
+                     'model1_1' if t == 1 else f'model{t}')
+            prefixes.update({conv.name: block for conv in branch})
+    return prefixes
+
+
+def state_dict(network: str, seed: int = SEED) -> Dict[str, np.ndarray]:
+    """The synthesized weights of ``network``, named as in the PyTorch port."""
+    spec = specs.SPECS[network]
+    prefixes = pytorch_prefixes(spec)
+    state = collections.OrderedDict()
+    for layer, weights, bias in synthesize_weights(spec, seed):
+        state[f'{prefixes[layer]}.{layer}.weight'] = weights
+        state[f'{prefixes[layer]}.{layer}.bias'] = bias
+    return state
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+
+def read_npz(path):
+    with np.load(path, allow_pickle=False) as npz:
+        return {key: npz[key] for key in npz.files}
+
+
+def assert_same_npz(got_path, want_path):
+    got, want = read_npz(got_path), read_npz(want_path)
+    assert set(got) == set(want)
+    wrong = [key for key in want
+             if got[key].dtype != want[key].dtype
+             or got[key].shape != want[key].shape
+             or not np.array_equal(got[key], want[key])]
+    assert wrong == []
+
+
+@pytest.fixture(scope='module')
+def hand_pth(tmp_path_factory):
+    """``hand_pth(legacy)`` -> the synthesized handnet as a .pth file."""
+    folder = tmp_path_factory.mktemp('pth')
+    made = {}
+
+    def get(legacy=False):
+        if legacy not in made:
+            made[legacy] = write_pth(folder / f'hand-{legacy}.pth',
+                                     state_dict('handnet'), legacy)
+        return made[legacy]
+    return get
+
+
+# ---------------------------------------------------------------------------
+# Conversions equal to the caffemodel's, bit for bit
+# ---------------------------------------------------------------------------
+
+
+def test_body_pth_converts_like_the_caffemodel(synthesized_weights, tmp_path,
+                                               capsys):
+    source = write_pth(tmp_path / 'body_pose_model.pth',
+                       state_dict('posenet'))
+    destination = tmp_path / 'posenet.npz'
+    try:
+        assert convert_model.main(['posenet', str(source),
+                                   str(destination)]) == 0
+        out, err = capsys.readouterr()
+        assert err == ''
+        assert out.startswith('posenet: converted 92 layers (')
+        assert 'PyTorch .pth' in out
+        assert_same_npz(destination, synthesized_weights('posenet'))
+    finally:
+        source.unlink()
+        destination.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize('legacy', [False, True], ids=['zip', 'legacy'])
+def test_hand_pth_converts_like_the_caffemodel(legacy, hand_pth,
+                                               synthesized_weights, tmp_path,
+                                               capsys):
+    destination = tmp_path / 'handnet.npz'
+    assert convert_model.main(['handnet', str(hand_pth(legacy)),
+                               str(destination)]) == 0
+    assert 'handnet: converted 52 layers' in capsys.readouterr().out
+    assert_same_npz(destination, synthesized_weights('handnet'))
+
+
+def test_tensor_names_follow_the_pytorch_port():
+    names = list(state_dict('posenet'))
+    for name in ('model0.conv1_1.weight', 'model0.conv4_4_CPM.bias',
+                 'model1_1.conv5_1_CPM_L1.bias',
+                 'model1_2.conv5_5_CPM_L2.weight',
+                 'model2_2.Mconv7_stage2_L2.weight',
+                 'model6_1.Mconv1_stage6_L1.weight'):
+        assert name in names
+    hand = list(state_dict('handnet'))
+    for name in ('model1_0.conv1_1.weight', 'model1_0.conv5_3_CPM.bias',
+                 'model1_1.conv6_2_CPM.weight', 'model2.Mconv1_stage2.weight',
+                 'model6.Mconv7_stage6.bias'):
+        assert name in hand
+
+
+def test_read_pth_gives_float32_copies(hand_pth):
+    tensors = read_pth(str(hand_pth()))
+    want = state_dict('handnet')
+    assert list(tensors) == list(want)
+    for name, array in want.items():
+        got = tensors[name]
+        assert got.dtype == np.float32 and got.flags.c_contiguous
+        assert np.array_equal(got, array), name
+
+
+def test_layer_names():
+    assert layer_of('model1_1.conv5_1_CPM_L1.bias') == ('conv5_1_CPM_L1', 1)
+    assert layer_of('module.model0.conv1_1.weight') == ('conv1_1', 0)
+    assert layer_of('conv1_1.weight') == ('conv1_1', 0)
+    assert layer_of('model0.conv1_1.running_mean') is None
+    with pytest.raises(PthError, match='model0.conv1_1.running_mean'):
+        pth_to_caffe_model({'model0.conv1_1.weight': np.zeros(1),
+                            'model0.conv1_1.running_mean': np.zeros(1)})
+
+
+# ---------------------------------------------------------------------------
+# Detection by content
+# ---------------------------------------------------------------------------
+
+
+def test_pth_named_caffemodel_converts(hand_pth, synthesized_weights,
+                                       tmp_path):
+    source = tmp_path / 'pose_iter_102000.caffemodel'
+    source.write_bytes(hand_pth().read_bytes())
+    destination = tmp_path / 'out.npz'
+    assert convert_model.main(['handnet', str(source), str(destination)]) == 0
+    assert_same_npz(destination, synthesized_weights('handnet'))
+
+
+def test_caffemodel_named_pth_converts(synthesized_weights, tmp_path,
+                                       capsys):
+    source = tmp_path / 'hand_pose_model.pth'
+    write_synthetic_caffemodel(str(source), specs.HANDNET, SEED)
+    assert not is_pth(str(source))
+    destination = tmp_path / 'out.npz'
+    assert convert_model.main(['handnet', str(source), str(destination)]) == 0
+    assert 'V2 caffemodel' in capsys.readouterr().out
+    assert_same_npz(destination, synthesized_weights('handnet'))
+
+
+def test_is_pth(hand_pth):
+    assert is_pth(str(hand_pth(False))) and is_pth(str(hand_pth(True)))
+
+
+# ---------------------------------------------------------------------------
+# Refused inputs: exit 2, one line, nothing written, nothing run
+# ---------------------------------------------------------------------------
+
+
+def _global_call(module: str, name: str, argument: str) -> bytes:
+    """Protocol-2 pickle opcodes of ``module.name(argument)``."""
+    return (b'\x80\x02c' + f'{module}\n{name}\n'.encode()
+            + pickle.dumps(argument, protocol=2)[2:-1] + b'\x85R')
+
+
+@pytest.mark.parametrize('module,name,code', [
+    ('os', 'system', 'touch {}'),
+    ('builtins', 'eval', "open({!r}, 'w').close()"),
+    ('posix', 'system', 'touch {}'),
+])
+def test_code_in_the_pickle_is_refused_not_run(module, name, code, tmp_path,
+                                               capsys):
+    pwned = tmp_path / 'pwned'
+    # the call stands alone, and then as a value of a state dict
+    alone = _global_call(module, name, code.format(str(pwned))) + b'.'
+    nested = (b'\x80\x02ccollections\nOrderedDict\n)R'
+              + pickle.dumps('model0.conv1_1.weight', protocol=2)[2:-1]
+              + _global_call(module, name, code.format(str(pwned)))
+              + b's.')
+    for i, pkl in enumerate((alone, nested)):
+        source = write_zip_pickle(tmp_path / f'evil{i}.pth', pkl)
+        assert_refused(capsys, ['handnet', source, tmp_path / 'out.npz'],
+                       tmp_path, f'refused to load {module}.{name}',
+                       str(source))
+        assert not pwned.exists()
+    # the same bytes, unpickled without restriction, do run (the test works)
+    pickle.loads(alone)
+    assert pwned.exists()
+
+
+def _with(network, **changes):
+    state = state_dict(network)
+    for name, value in changes.items():
+        name = name.replace('__', '.')
+        if value is None:
+            del state[name]
+        else:
+            state[name] = value
+    return state
+
+
+@pytest.mark.parametrize('legacy', [False, True], ids=['zip', 'legacy'])
+def test_wrong_shape(legacy, tmp_path, capsys):
+    source = write_pth(tmp_path / 'hand.pth', _with(
+        'handnet', model1_0__conv1_1__weight=np.zeros((64, 3, 5, 5),
+                                                      np.float32)), legacy)
+    assert_refused(capsys, ['handnet', source, tmp_path / 'out.npz'],
+                   tmp_path, "'conv1_1'", 'expected shape (64, 3, 3, 3)',
+                   'found (64, 3, 5, 5)')
+
+
+def test_missing_layer(tmp_path, capsys):
+    source = write_pth(tmp_path / 'hand.pth', _with(
+        'handnet', model1_1__conv6_2_CPM__weight=None,
+        model1_1__conv6_2_CPM__bias=None))
+    assert_refused(capsys, ['handnet', source, tmp_path / 'out.npz'],
+                   tmp_path, 'missing', 'conv6_2_CPM')
+
+
+def test_other_network(hand_pth, tmp_path, capsys):
+    assert_refused(capsys, ['posenet', hand_pth(), tmp_path / 'out.npz'],
+                   tmp_path, 'holds the handnet model',
+                   'convert_model.py handnet ')
+
+
+@pytest.mark.parametrize('legacy', [False, True], ids=['zip', 'legacy'])
+def test_truncated(legacy, hand_pth, tmp_path, capsys):
+    data = hand_pth(legacy).read_bytes()
+    source = tmp_path / 'hand.pth'
+    source.write_bytes(data[:len(data) // 2])
+    assert_refused(capsys, ['handnet', source, tmp_path / 'out.npz'],
+                   tmp_path, 'truncated', str(source))
+
+
+def test_tensor_past_its_storage_is_refused(tmp_path, capsys):
+    """Sizes and strides are checked before NumPy's ``as_strided`` could
+    read memory outside the storage."""
+    torch, utils = _stand_in_torch()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(sys.modules, 'torch', torch)
+        patch.setitem(sys.modules, 'torch._utils', utils)
+        storage = _Storage('0', np.zeros(4, np.float32))
+        pkl = _pickle_bytes(collections.OrderedDict(
+            {'conv1_1.weight': _Tensor(utils._rebuild_tensor_v2, storage, 2,
+                                       (1000, 1000), (1000, 1))}),
+            torch.FloatStorage)
+    source = tmp_path / 'bad.pth'
+    with zipfile.ZipFile(source, 'w') as archive:
+        archive.writestr('archive/data.pkl', pkl)
+        archive.writestr('archive/data/0', storage.values.tobytes())
+    assert_refused(capsys, ['handnet', source, tmp_path / 'out.npz'],
+                   tmp_path, 'past the end of its storage')
+
+
+def test_zip_that_is_not_torch(tmp_path, capsys):
+    source = tmp_path / 'weights.npz'
+    np.savez(source, a=np.zeros(3))
+    assert_refused(capsys, ['handnet', source, tmp_path / 'out.npz'],
+                   tmp_path, 'not a PyTorch weights file')
+
+
+# ---------------------------------------------------------------------------
+# Files written by torch itself, where torch is installed
+# ---------------------------------------------------------------------------
+
+
+def test_torch_save(synthesized_weights, tmp_path):
+    torch = pytest.importorskip('torch')
+    state = collections.OrderedDict(
+        (name, torch.from_numpy(array.copy()))
+        for name, array in state_dict('handnet').items())
+    source = tmp_path / 'hand_pose_model.pth'
+    torch.save(state, source)
+    destination = tmp_path / 'out.npz'
+    assert convert_model.main(['handnet', str(source), str(destination)]) == 0
+    assert_same_npz(destination, synthesized_weights('handnet'))
