@@ -17,6 +17,8 @@ import urllib.request
 from typing import Optional, Tuple
 
 from models import spec as specs
+from models.caffemodel import CaffeModelError, read_caffemodel
+from models.convert import ConversionError, match_parameters
 
 _CMU = 'http://posefs1.perception.cs.cmu.edu/OpenPose/models/'
 _SNU = 'http://vcl.snu.ac.kr/OpenPose/models/'
@@ -67,7 +69,10 @@ class FetchError(Exception):
 
 
 def check_file(source: ModelSource, path: str) -> None:
-    """Raise FetchError unless the file's size (and SHA-1) are right."""
+    """Raise FetchError unless the file's size (and SHA-1, where published)
+    are right and it parses as the network's caffemodel, every layer there
+    with its shape (the only check possible for the face and hand models
+    beyond their size)."""
     size = os.path.getsize(path)
     low, high = source.parameter_bytes, source.parameter_bytes + _SIZE_SLACK
     if not low <= size <= high:
@@ -81,6 +86,10 @@ def check_file(source: ModelSource, path: str) -> None:
         if digest.hexdigest() != source.sha1:
             raise FetchError(f'{path}: SHA-1 {digest.hexdigest()} is not the '
                              f'published {source.sha1}')
+    try:
+        match_parameters(read_caffemodel(path), source.network)
+    except (CaffeModelError, ConversionError) as error:
+        raise FetchError(f'{path}: {error}') from None
 
 
 def _download(url: str, part: str, progress: bool) -> None:
@@ -96,7 +105,7 @@ def _download(url: str, part: str, progress: bool) -> None:
         if progress:
             from tqdm import tqdm
             bar = tqdm(total=total, initial=done, unit='B', unit_scale=True,
-                       desc=os.path.basename(url))
+                       desc=os.path.basename(url), disable=None)
         with open(part, 'ab' if done else 'wb') as f:
             for block in iter(lambda: response.read(_CHUNK), b''):
                 f.write(block)
