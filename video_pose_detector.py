@@ -28,6 +28,7 @@ import cv2
 import entity
 from models.convert import WeightsError
 from pose.detector import DeviceError, PoseDetector
+from pose.images import same_file
 from pose_detector import add_part_arguments, part_detectors
 from pose.video_io import (FrameReader, LineWriter, VideoError, VideoWriter,
                            default_output_path)
@@ -105,8 +106,7 @@ def refuse_overwriting_input(args, paths) -> None:
     if args.video is None:
         return
     for path in paths:
-        if path and os.path.exists(path) and os.path.samefile(path,
-                                                               args.video):
+        if path and same_file(path, args.video):
             raise VideoError(f'{path} is the input video; choose another '
                              f'output name')
 

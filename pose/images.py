@@ -263,7 +263,7 @@ def output_paths(image_path: str, out_dir: str) -> Tuple[str, str]:
     outputs = (os.path.join(out_dir, stem + POSE_IMAGE_SUFFIX),
                os.path.join(out_dir, stem + KEYPOINTS_JSON_SUFFIX))
     for out in outputs:
-        if _same_file(out, image_path):
+        if same_file(out, image_path):
             raise ImageError(
                 f'{image_path}: writing the results to {out} would overwrite '
                 'the input; choose another output directory or rename the '
@@ -271,7 +271,7 @@ def output_paths(image_path: str, out_dir: str) -> Tuple[str, str]:
     return outputs
 
 
-def _same_file(a: str, b: str) -> bool:
+def same_file(a: str, b: str) -> bool:
     """True if the paths name the same file (existing or not)."""
     if os.path.exists(a) and os.path.exists(b):
         return os.path.samefile(a, b)

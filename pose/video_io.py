@@ -68,6 +68,8 @@ from typing import Any, Iterator, List, Optional, Tuple, Union
 import cv2
 import numpy as np
 
+from pose.images import same_file
+
 # ---------------------------------------------------------------------------
 # Constants
 # ---------------------------------------------------------------------------
@@ -937,16 +939,8 @@ def default_output_path(video_path: str, suffix: str = '_pose',
     """
     stem = os.path.splitext(video_path)[0]
     out = stem + suffix + extension
-    if _same_file(out, video_path):
+    if same_file(out, video_path):
         raise VideoError(
             f'{video_path}: the default output name {out} is the input '
             'itself; give another output name')
     return out
-
-
-def _same_file(a: str, b: str) -> bool:
-    """True if the paths name the same file (existing or not)."""
-    if os.path.exists(a) and os.path.exists(b):
-        return os.path.samefile(a, b)
-    return (os.path.normcase(os.path.realpath(a))
-            == os.path.normcase(os.path.realpath(b)))

@@ -1,6 +1,8 @@
 """Checks shared by the command-line tests of convert_model.py."""
 import hashlib
 
+import numpy as np
+
 import convert_model
 
 ERROR_PREFIX = 'convert_model.py: error: '
@@ -28,3 +30,20 @@ def assert_refused(capsys, argv, folder, *fragments):
         assert fragment in lines[0]
     assert listing(folder) == before
     return lines[0]
+
+
+def read_npz(path):
+    """Every array of an .npz, loaded without pickles."""
+    with np.load(path, allow_pickle=False) as npz:
+        return {key: npz[key] for key in npz.files}
+
+
+def assert_same_npz(got_path, want_path):
+    """The two .npz files hold the same keys and bit-identical arrays."""
+    got, want = read_npz(got_path), read_npz(want_path)
+    assert set(got) == set(want)
+    wrong = [key for key in want
+             if got[key].dtype != want[key].dtype
+             or got[key].shape != want[key].shape
+             or not np.array_equal(got[key], want[key])]
+    assert wrong == []

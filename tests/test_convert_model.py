@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 import convert_model
-from tests.cli_checks import ERROR_PREFIX, assert_refused, listing
+from tests.cli_checks import (ERROR_PREFIX, assert_refused, assert_same_npz,
+                              listing, read_npz)
 from models import NETWORKS
 from models.caffemodel import write_caffemodel
 from models.convert import (WeightsError, convert, load_weights,
@@ -88,11 +89,6 @@ def expected_arrays(network):
 
 def parameter_count(network):
     return sum(a.size for a in expected_arrays(network).values())
-
-
-def read_npz(path):
-    with np.load(path, allow_pickle=False) as npz:
-        return {key: npz[key] for key in npz.files}
 
 
 def nan_model(network):
@@ -178,13 +174,7 @@ def test_legacy_formats_give_the_same_arrays(style, legacy_shape, caffemodel,
     source = caffemodel('posenet', style, legacy_shape)
     assert run('posenet', source, destination) == 0
     assert f'{style} caffemodel' in capsys.readouterr().out
-    got, want = read_npz(destination), read_npz(converted('posenet'))
-    assert set(got) == set(want)
-    wrong = [key for key in want
-             if got[key].dtype != want[key].dtype
-             or got[key].shape != want[key].shape
-             or not np.array_equal(got[key], want[key])]
-    assert wrong == []
+    assert_same_npz(destination, converted('posenet'))
 
 
 def test_extra_layers_are_reported(tmp_path, out_dir, capsys):

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import convert_model
-from tests.cli_checks import assert_refused
+from tests.cli_checks import assert_refused, assert_same_npz
 from models import spec as specs
 from models.pth import (LEGACY_MAGIC, PthError, is_pth, layer_of,
                         pth_to_caffe_model, read_pth)
@@ -196,21 +196,6 @@ def state_dict(network: str, seed: int = SEED) -> Dict[str, np.ndarray]:
 # ---------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------
-
-
-def read_npz(path):
-    with np.load(path, allow_pickle=False) as npz:
-        return {key: npz[key] for key in npz.files}
-
-
-def assert_same_npz(got_path, want_path):
-    got, want = read_npz(got_path), read_npz(want_path)
-    assert set(got) == set(want)
-    wrong = [key for key in want
-             if got[key].dtype != want[key].dtype
-             or got[key].shape != want[key].shape
-             or not np.array_equal(got[key], want[key])]
-    assert wrong == []
 
 
 @pytest.fixture(scope='module')
