@@ -19,16 +19,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import models  # noqa: E402,F401  (NumPy 2 fix before chainer)
-import chainer  # noqa: E402
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -39,18 +36,9 @@ from pose import synthetic_maps  # noqa: E402
 from pose.decode import decode_poses  # noqa: E402
 from pose.detector import PoseDetector, network_input, upsample_maps  # noqa: E402
 from pose.parts import FaceDetector, HandDetector  # noqa: E402
+from bench.timing import median_seconds, network_forward  # noqa: E402
 
 FRAME = (368, 656)
-
-
-def median_seconds(function, runs: int) -> float:
-    function()                                   # warm-up
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def flops(height: int, width: int) -> float:
@@ -122,13 +110,7 @@ def measure_parts(parts, frame, runs):
 
 def measure(detector, net, x, scaled, runs):
     device = detector.device
-    xs = device.send(x)
-
-    def chainer_forward():
-        with chainer.using_config('train', False), \
-                chainer.no_backprop_mode():
-            pafs, heatmaps = detector.model(xs)
-        chainer.backend.CpuDevice().send(heatmaps[-1].array)
+    chainer_forward = network_forward(detector, x)
 
     def opencv_forward():
         net.setInput(x)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -32,7 +31,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import models  # noqa: E402,F401  (NumPy 2 fix before chainer)
-import chainer  # noqa: E402
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -41,6 +39,7 @@ from models import spec as specs  # noqa: E402
 from models.convert import convert  # noqa: E402
 from models.synthetic import write_synthetic_caffemodel  # noqa: E402
 from pose.detector import PoseDetector, network_input  # noqa: E402
+from bench.timing import median_seconds, network_forward  # noqa: E402
 
 WIDTH, HEIGHT, FPS, SECONDS = 640, 360, 30, 10
 TARGET_OVERHEAD = 0.10
@@ -64,21 +63,9 @@ def make_clip(path: str) -> None:
 
 def network_seconds(detector: PoseDetector, frame: np.ndarray,
                     runs: int) -> float:
+    """Median seconds of the body network alone on ``frame``."""
     x, _ = network_input(frame, detector.params.input_height)
-    xs = detector.device.send(x)
-
-    def forward():
-        with chainer.using_config('train', False), \
-                chainer.no_backprop_mode():
-            _, heatmaps = detector.model(xs)
-        chainer.backend.CpuDevice().send(heatmaps[-1].array)
-    forward()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        forward()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_seconds(network_forward(detector, x), runs)
 
 
 def main() -> None:
