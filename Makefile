@@ -27,11 +27,23 @@ $(WEIGHTS): | $(STAMP)
 demo: $(STAMP) $(WEIGHTS)
 	$(PY) pose_detector.py posenet $(WEIGHTS) --images data --out out/demo
 
-bench: $(STAMP)
-	$(PY) bench/bench_convert.py
-	$(PY) bench/bench_decode.py
-	$(PY) bench/bench_detect.py
-	$(PY) bench/bench_video.py
+# The benchmark's own environment: the tool's requirements plus PyTorch's CPU
+# build as a second peer (skipped, with a note, where it cannot be installed).
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+
+$(BENCH_STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q --upgrade "setuptools>=65,<81" wheel
+	$(BENCH_VENV)/bin/python -m pip install -q --no-build-isolation -r requirements-dev.txt
+	$(BENCH_VENV)/bin/python -m pip install -q "torch==$(TORCH_VERSION)" \
+		|| echo "PyTorch $(TORCH_VERSION) could not be installed: the benchmark runs without it"
+	touch $(BENCH_STAMP)
+
+TORCH_VERSION ?= 2.13.0
+
+bench: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python bench/bench_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache

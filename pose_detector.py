@@ -64,6 +64,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='network input height in pixels '
                              f'(default {entity.DEFAULT_PARAMS.input_height})')
     add_part_arguments(parser)
+    add_verbose_argument(parser)
     parser.add_argument('--coco-json', metavar='FILE',
                         help='also write COCO keypoint results to FILE')
     parser.add_argument('--maps', metavar='DIR',
@@ -93,6 +94,32 @@ def add_part_arguments(parser: argparse.ArgumentParser) -> None:
                         help='face weights (default models/facenet.npz)')
     parser.add_argument('--hand-weights', default='models/handnet.npz',
                         help='hand weights (default models/handnet.npz)')
+
+
+def add_verbose_argument(parser: argparse.ArgumentParser) -> None:
+    """--verbose (shared with the video command)."""
+    parser.add_argument('--verbose', action='store_true',
+                        help='print what the network runs on (BLAS library '
+                             'and kernel, threads, or the GPU) at start-up')
+
+
+def report_runtime(args) -> None:
+    """With --verbose, print what the network runs on; on the CPU, always
+    warn (stderr) when NumPy's BLAS runs a generic kernel on a CPU that
+    has AVX2/AVX-512."""
+    if args.gpu >= 0:
+        if args.verbose:
+            import cupy
+            name = cupy.cuda.runtime.getDeviceProperties(args.gpu)['name']
+            print(f'GPU {args.gpu}: {name.decode()}; CuPy {cupy.__version__}')
+        return
+    from models.runtime import runtime_report
+    lines, warnings = runtime_report()
+    if args.verbose:
+        for line in lines:
+            print(line)
+    for warning in warnings:
+        print(f'warning: {warning}', file=sys.stderr)
 
 
 def part_detectors(args):
@@ -158,6 +185,7 @@ def run(args) -> int:
     except (WeightsError, DeviceError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
+    report_runtime(args)
     os.makedirs(args.out, exist_ok=True)
     failed = len(errors)
     coco: List[dict] = []

@@ -29,7 +29,8 @@ import entity
 from models.convert import WeightsError
 from pose.detector import DeviceError, PoseDetector
 from pose.images import same_file
-from pose_detector import add_part_arguments, part_detectors
+from pose_detector import (add_part_arguments, add_verbose_argument,
+                           part_detectors, report_runtime)
 from pose.video_io import (FrameReader, LineWriter, VideoError, VideoWriter,
                            default_output_path)
 from pose.video_pipeline import Outputs, Summary, process_video
@@ -59,6 +60,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--precise', action='store_true',
                         help='multi-scale search: slower, more accurate')
     add_part_arguments(parser)
+    add_verbose_argument(parser)
     parser.add_argument('--out', help='annotated video to write (default: '
                         'beside the input, <name>_pose.mp4)')
     parser.add_argument('--json', metavar='FILE',
@@ -158,6 +160,7 @@ def run(args) -> Summary:
     with FrameReader(source, start=args.start, end=args.end) as reader:
         detector = PoseDetector('posenet', args.weights, device=args.gpu,
                                 precise=args.precise, params=params)
+        report_runtime(args)
         info = reader.info
         video = (VideoWriter(video_path, info.fps, (info.width, info.height))
                  if video_path else None)

@@ -55,7 +55,7 @@ class StagedNet(chainer.Chain):
         """:meth:`_run` on NumPy arrays with :mod:`models.cpu_conv`."""
         for layer in layers:
             if isinstance(layer, specs.Pool):
-                h = F.max_pooling_2d(h, 2, stride=2).array
+                h = cpu_conv.max_pool_2x2(h)
             else:
                 link = getattr(self, layer.name)
                 h = cpu_conv.conv2d(h, link.W.array, link.b.array,

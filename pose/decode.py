@@ -581,16 +581,34 @@ def decode_poses(heatmaps: np.ndarray, pafs: np.ndarray,
     peaks = (find_smoothed_peaks(heatmaps, params.gaussian_sigma,
                                  params.peak_threshold)
              if smooth else find_peaks(heatmaps, params.peak_threshold))
-    matches = [
-        match_limbs(limb_candidates(peaks[a], peaks[b], pafs[cx], pafs[cy],
-                                    heatmaps.shape[1], params),
-                    len(peaks[a]), len(peaks[b]))
-        for (a, b), (cx, cy) in zip(LIMBS, LIMB_PAF_CHANNELS)]
-    people = filter_people(assemble_people(matches, peaks), params)
-    poses, scores, confidences = _people_to_poses(people, peaks)
+    poses, scores, confidences = poses_from_peaks(peaks, pafs, params)
     if return_confidences:
         return poses, scores, confidences
     return poses, scores
+
+
+def poses_from_peaks(peaks: Sequence[np.ndarray], pafs: np.ndarray,
+                     params: InferenceParams = DEFAULT_PARAMS
+                     ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Steps 3-5 of :func:`decode_poses`, from peaks found elsewhere (on a
+    GPU, say).
+
+    Args:
+        peaks: 18 (K_j, 3) float32 ``[x, y, score]`` arrays, as
+            :func:`find_peaks` returns them.
+        pafs: (38, H, W) float32 part affinity fields at image resolution.
+        params: thresholds; see :class:`entity.InferenceParams`.
+
+    Returns:
+        ``(poses, scores, confidences)`` as :func:`decode_poses`.
+    """
+    matches = [
+        match_limbs(limb_candidates(peaks[a], peaks[b], pafs[cx], pafs[cy],
+                                    pafs.shape[1], params),
+                    len(peaks[a]), len(peaks[b]))
+        for (a, b), (cx, cy) in zip(LIMBS, LIMB_PAF_CHANNELS)]
+    people = filter_people(assemble_people(matches, peaks), params)
+    return _people_to_poses(people, peaks)
 
 
 def _checked_maps(heatmaps: np.ndarray, pafs: np.ndarray

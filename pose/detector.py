@@ -26,7 +26,7 @@ import entity
 import models  # noqa: F401  (NumPy 2 fix before chainer)
 import chainer
 from models.convert import load_network
-from pose import decode
+from pose import decode, device_maps
 
 
 @dataclasses.dataclass
@@ -108,8 +108,8 @@ def average_maps(maps_per_scale: Sequence[np.ndarray]) -> np.ndarray:
     """The mean of equally shaped maps (each scale counted once)."""
     if len(maps_per_scale) == 1:
         return maps_per_scale[0]
-    total = np.zeros_like(maps_per_scale[0])
-    for maps in maps_per_scale:
+    total = maps_per_scale[0].copy()     # NumPy or CuPy
+    for maps in maps_per_scale[1:]:
         total += maps
     return total / len(maps_per_scale)
 
@@ -173,13 +173,18 @@ class PoseDetector:
     def _scales(self) -> Tuple[float, ...]:
         return self.params.precise_scales if self.precise else (1.0,)
 
-    def _network(self, images: Sequence[np.ndarray], scale: float):
+    @property
+    def on_gpu(self) -> bool:
+        return self.device.xp is not np
+
+    def _forward(self, images: Sequence[np.ndarray], scale: float):
         """Run the network on same-sized images at one search scale.
 
         Returns:
             ``(pafs, heatmaps, scaled_size)``: lists over the six stages of
-            (N, 38, h', w') and (N, 19, h', w') float32 NumPy arrays, and
-            the (h, w) of the scaled images before padding.
+            (N, 38, h', w') and (N, 19, h', w') float32 arrays on the
+            detector's device, and the (h, w) of the scaled images before
+            padding.
         """
         if len({img.shape for img in images}) != 1:
             raise ValueError('images of one batch must have the same shape')
@@ -191,11 +196,19 @@ class PoseDetector:
         with chainer.using_config('train', False), \
                 chainer.no_backprop_mode():
             pafs, heatmaps = self.model(self.device.send(x))
-        cpu = chainer.backend.CpuDevice()
-        pafs = [cpu.send(v.array) for v in pafs]
-        heatmaps = [cpu.send(v.array) for v in heatmaps]
+        pafs = [v.array for v in pafs]
+        heatmaps = [v.array for v in heatmaps]
+        if self.on_gpu:
+            self.device.device.synchronize()
         self.network_seconds += time.perf_counter() - start
         return pafs, heatmaps, inputs[0][1]
+
+    def _network(self, images: Sequence[np.ndarray], scale: float):
+        """:meth:`_forward` with every map brought to the CPU."""
+        pafs, heatmaps, scaled_size = self._forward(images, scale)
+        cpu = chainer.backend.CpuDevice()
+        return ([cpu.send(p) for p in pafs], [cpu.send(h) for h in heatmaps],
+                scaled_size)
 
     def stage_maps(self, img: np.ndarray, scale: float = 1.0
                    ) -> Tuple[List[np.ndarray], List[np.ndarray]]:
@@ -211,21 +224,32 @@ class PoseDetector:
                 [upsample_maps(p[0], scaled_size, img.shape[:2])
                  for p in pafs])
 
-    def _final_maps_at(self, images: Sequence[np.ndarray], scale: float
-                       ) -> List[np.ndarray]:
-        """Per image, (19 + 38, H, W): last-stage heatmaps then PAFs."""
-        pafs, heatmaps, scaled_size = self._network(images, scale)
-        both = np.concatenate([heatmaps[-1], pafs[-1]], axis=1)
+    def _final_maps_at(self, images: Sequence[np.ndarray], scale: float):
+        """Per image, (19 + 38, H, W): last-stage heatmaps then PAFs, on
+        the detector's device (a list of NumPy arrays on the CPU, one
+        (N, 57, H, W) array on a GPU)."""
+        pafs, heatmaps, scaled_size = self._forward(images, scale)
+        xp = self.device.xp
+        both = xp.concatenate([heatmaps[-1], pafs[-1]], axis=1)
+        if self.on_gpu:
+            return device_maps.upsample_maps(both, scaled_size,
+                                             images[0].shape[:2])
         return [upsample_maps(maps, scaled_size, images[0].shape[:2])
                 for maps in both]
+
+    def _device_maps_batch(self, images: Sequence[np.ndarray]):
+        """Per image, the final (57, H, W) maps averaged over the scales,
+        on the detector's device."""
+        per_scale = [self._final_maps_at(images, s) for s in self._scales()]
+        return [average_maps(maps) for maps in zip(*per_scale)]
 
     def maps_batch(self, images: Sequence[np.ndarray]
                    ) -> List[Tuple[np.ndarray, np.ndarray]]:
         """:meth:`maps` of same-sized images, one network pass per scale."""
-        per_scale = [self._final_maps_at(images, s) for s in self._scales()]
-        averaged = [average_maps(maps) for maps in zip(*per_scale)]
-        return [(both[:entity.NUM_HEATMAPS], both[entity.NUM_HEATMAPS:])
-                for both in averaged]
+        cpu = chainer.backend.CpuDevice()
+        return [(cpu.send(both[:entity.NUM_HEATMAPS]),
+                 cpu.send(both[entity.NUM_HEATMAPS:]))
+                for both in self._device_maps_batch(images)]
 
     def maps(self, img: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Final-stage maps at image resolution, averaged over the scales.
@@ -240,10 +264,25 @@ class PoseDetector:
 
     def detect_batch(self, images: Sequence[np.ndarray]) -> List[Detection]:
         """:meth:`detect` of same-sized images (video frames) in one network
-        pass per scale, which keeps a GPU busy; results in input order."""
-        return [Detection(*decode.decode_poses(
-                    heatmaps, pafs, self.params, return_confidences=True))
-                for heatmaps, pafs in self.maps_batch(images)]
+        pass per scale, which keeps a GPU busy; results in input order.
+
+        On a GPU the maps stay on the device until the peaks are found;
+        only the peaks and the part affinity fields come to the host.
+        """
+        if not self.on_gpu:
+            return [Detection(*decode.decode_poses(
+                        heatmaps, pafs, self.params, return_confidences=True))
+                    for heatmaps, pafs in self.maps_batch(images)]
+        cpu, params = chainer.backend.CpuDevice(), self.params
+        detections = []
+        for both in self._device_maps_batch(images):
+            peaks = device_maps.find_peaks(both[:entity.NUM_HEATMAPS],
+                                           params.gaussian_sigma,
+                                           params.peak_threshold)
+            pafs = cpu.send(both[entity.NUM_HEATMAPS:])
+            detections.append(Detection(*decode.poses_from_peaks(
+                peaks, pafs, params)))
+        return detections
 
     def detect(self, img: np.ndarray) -> Detection:
         """Find every person in a BGR uint8 (H, W, 3) image."""

@@ -165,3 +165,12 @@ def test_missing_face_weights_is_one_line(tmp_path, capsys, weights):
                           str(make_image(tmp_path / 'a.jpg')), '--face',
                           '--face-weights', str(tmp_path / 'none.npz'))
     assert code == 2 and len(errors) == 1 and 'none.npz' in errors[0]
+
+
+def test_verbose_reports_the_blas_kernel(tmp_path, capsys, weights):
+    image = make_image(tmp_path / 'a.png')
+    code, stdout, errors = run(capsys, weights, '--img', str(image),
+                               '--out', str(tmp_path / 'out'), '--verbose')
+    assert code == 0 and errors == []
+    blas = [line for line in stdout.splitlines() if line.startswith("NumPy's BLAS: ")]
+    assert blas and 'kernel' in blas[0] and 'threads' in blas[0]

@@ -1,0 +1,143 @@
+"""Upsampling, smoothing and peak finding on the network's device.
+
+On a GPU the maps stay on the device from the network's output until the
+peaks are found: upsampling and smoothing are written as matrix products
+(one small matrix per axis), which a GPU runs in well under a millisecond,
+and only the peaks and the part affinity fields come back to the host for
+the line integrals.  The same functions run on NumPy arrays, which is how
+the tests compare them with the OpenCV operations of the CPU path
+(:func:`pose.detector.upsample_maps`, :func:`pose.decode.smooth_heatmaps`).
+"""
+from __future__ import annotations
+
+import functools
+from typing import List, Tuple
+
+import chainer
+import numpy as np
+
+import entity
+from pose import decode
+
+#: The cubic convolution kernel's parameter in OpenCV's INTER_CUBIC.
+CUBIC_A = -0.75
+
+
+def _cubic_weights(t: np.ndarray) -> np.ndarray:
+    """(D, 4) float32 weights of the samples at offsets -1, 0, 1, 2 for
+    fractional positions ``t`` (D,), as OpenCV's ``interpolateCubic``."""
+    a = np.float32(CUBIC_A)
+    t = t.astype(np.float32)
+    w0 = ((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a
+    w1 = ((a + 2) * t - (a + 3)) * t * t + 1
+    w2 = ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1
+    return np.stack([w0, w1, w2, 1 - w0 - w1 - w2], axis=1)
+
+
+@functools.lru_cache(maxsize=64)
+def cubic_resize_matrix(source: int, target: int) -> np.ndarray:
+    """(target, source) float32 matrix of OpenCV's bicubic resize along one
+    axis: ``cv2.resize`` with INTER_CUBIC maps a row ``r`` to
+    ``matrix @ r`` (pixel centres aligned, the edge pixel repeated beyond
+    the border)."""
+    scale = 1.0 / (target / source)
+    position = ((np.arange(target) + 0.5) * scale - 0.5).astype(np.float32)
+    start = np.floor(position).astype(np.intp)
+    weights = _cubic_weights(position - start)
+    matrix = np.zeros((target, source), np.float32)
+    rows = np.arange(target)
+    for k in range(4):
+        np.add.at(matrix, (rows, np.clip(start - 1 + k, 0, source - 1)),
+                  weights[:, k])
+    return matrix
+
+
+@functools.lru_cache(maxsize=64)
+def upsample_matrix(map_size: int, scaled_size: int, image_size: int
+                    ) -> np.ndarray:
+    """(image_size, map_size) float32: along one axis, what
+    :func:`pose.detector.upsample_maps` does: resize by the stride, drop
+    the padding beyond ``scaled_size``, resize to ``image_size``."""
+    stride = entity.NETWORK_STRIDE
+    first = cubic_resize_matrix(map_size, map_size * stride)[:scaled_size]
+    return cubic_resize_matrix(scaled_size, image_size) @ first
+
+
+def upsample_maps(maps, scaled_size: Tuple[int, int],
+                  image_size: Tuple[int, int]):
+    """:func:`pose.detector.upsample_maps` for NumPy or CuPy arrays.
+
+    Args:
+        maps: (..., C, h', w') float32 maps on any device.
+        scaled_size: (h, w) of the scaled image before padding.
+        image_size: (H, W) of the original image.
+
+    Returns:
+        (..., C, H, W) float32 on the maps' device.
+    """
+    xp = chainer.backend.get_array_module(maps)
+    rows = xp.asarray(upsample_matrix(maps.shape[-2], scaled_size[0],
+                                      image_size[0]))
+    columns = xp.asarray(upsample_matrix(maps.shape[-1], scaled_size[1],
+                                         image_size[1]))
+    return rows @ maps @ columns.T
+
+
+@functools.lru_cache(maxsize=64)
+def blur_matrix(size: int, sigma: float) -> np.ndarray:
+    """(size, size) float32: the Gaussian smoothing of
+    :func:`pose.decode.smooth_heatmaps` along one axis, its reflected
+    border (``cv2.BORDER_REFLECT``: ...cba|abc...) folded in."""
+    kernel = decode.gaussian_kernel(sigma)[:, 0]
+    radius = len(kernel) // 2
+    matrix = np.zeros((size, size), np.float32)
+    rows = np.repeat(np.arange(size), len(kernel))
+    source = (np.arange(size)[:, None] + np.arange(-radius, radius + 1))
+    period = 2 * size
+    source = np.mod(source, period)
+    source = np.where(source >= size, period - 1 - source, source).ravel()
+    np.add.at(matrix, (rows, source), np.tile(kernel, size))
+    return matrix
+
+
+def smooth_heatmaps(heatmaps, sigma: float):
+    """:func:`pose.decode.smooth_heatmaps` for NumPy or CuPy (C, H, W)
+    float32 maps; the result stays on their device."""
+    xp = chainer.backend.get_array_module(heatmaps)
+    height, width = heatmaps.shape[-2:]
+    rows = xp.asarray(blur_matrix(height, sigma))
+    columns = xp.asarray(blur_matrix(width, sigma))
+    return rows @ heatmaps @ columns.T
+
+
+def find_peaks(heatmaps, sigma: float, threshold: float
+               ) -> List[np.ndarray]:
+    """:func:`pose.decode.find_smoothed_peaks` on the maps' device.
+
+    Args:
+        heatmaps: (C, H, W) float32 unsmoothed confidence maps (NumPy or
+            CuPy), C >= 18.
+        sigma: standard deviation of the smoothing in pixels.
+        threshold: minimum smoothed peak value.
+
+    Returns:
+        18 NumPy (K_j, 3) float32 ``[x, y, score]`` arrays in row-major
+        order, scores read from the unsmoothed maps: only these come back
+        to the host.
+    """
+    xp = chainer.backend.get_array_module(heatmaps)
+    raw = heatmaps[:entity.NUM_JOINTS]
+    smoothed = smooth_heatmaps(raw, sigma)
+    is_peak = smoothed > threshold
+    # Not below any of the four neighbours (those outside are ignored).
+    is_peak[:, 1:] &= smoothed[:, 1:] >= smoothed[:, :-1]
+    is_peak[:, :-1] &= smoothed[:, :-1] >= smoothed[:, 1:]
+    is_peak[:, :, 1:] &= smoothed[:, :, 1:] >= smoothed[:, :, :-1]
+    is_peak[:, :, :-1] &= smoothed[:, :, :-1] >= smoothed[:, :, 1:]
+    joint, y, x = xp.nonzero(is_peak)
+    table = xp.stack([x.astype(xp.float32), y.astype(xp.float32),
+                      raw[joint, y, x]], axis=1)
+    table = chainer.backend.CpuDevice().send(table)
+    counts = np.bincount(chainer.backend.CpuDevice().send(joint),
+                         minlength=entity.NUM_JOINTS)
+    return np.split(table, np.cumsum(counts)[:-1])

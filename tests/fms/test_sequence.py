@@ -1,0 +1,171 @@
+"""Tests of fms.sequence: reading keypoint files, subject, gaps, smoothing."""
+import json
+
+import numpy as np
+import pytest
+
+from fms import FmsError
+from fms import sequence
+from fms import synthetic
+
+
+def person(pid, offset=0.0, scale=1.0, hands=False):
+    pose = []
+    for j in range(18):
+        pose += [offset + scale * (10 * j + 1), scale * (5 * j + 2), 0.8]
+    entry = {'person_id': [pid], 'pose_keypoints_2d': pose,
+             'face_keypoints_2d': [], 'hand_left_keypoints_2d': [],
+             'hand_right_keypoints_2d': []}
+    if hands:
+        entry['hand_left_keypoints_2d'] = [1.0, 2.0, 0.5] * 21
+    return entry
+
+
+def write_lines(path, records):
+    path.write_text(''.join(json.dumps(r) + '\n' for r in records))
+    return str(path)
+
+
+def test_read_skips_decode_failed_and_carried(tmp_path):
+    records = [{'frame': 0, 'time': 0.0, 'carried': False,
+                'people': [person(1)]},
+               {'frame': 1, 'time': 0.033, 'carried': True,
+                'people': [person(1)]},
+               {'frame': 2, 'time': 0.067, 'carried': False,
+                'decode_failed': True, 'people': []},
+               {'frame': 3, 'time': 0.1, 'carried': False, 'people': []}]
+    read = sequence.read_keypoint_file(write_lines(tmp_path / 'k.jsonl',
+                                                   records))
+    assert [r['frame'] for r in read] == [0, 3]
+
+
+@pytest.mark.parametrize('text, message', [
+    ('{"frame": 0, "people": []}\nnot json\n', 'line 2 is not JSON'),
+    ('{"frame": 0}\n', 'line 1 has no "people"'),
+    ('\n', 'no detected frame'),
+])
+def test_read_errors(tmp_path, text, message):
+    path = tmp_path / 'bad.jsonl'
+    path.write_text(text)
+    with pytest.raises(FmsError, match=message):
+        sequence.read_keypoint_file(str(path))
+
+
+def test_read_missing_file(tmp_path):
+    with pytest.raises(FmsError, match='cannot read keypoint file'):
+        sequence.read_keypoint_file(str(tmp_path / 'none.jsonl'))
+
+
+def test_subject_is_the_person_in_most_frames():
+    records = [{'frame': i, 'time': i / 30, 'people':
+                [person(7, offset=500)] + ([person(3)] if i < 2 else [])}
+               for i in range(4)]
+    track = sequence.select_subject(records)
+    assert track.person_id == 7
+    assert track.xy.shape == (4, 18, 2)
+    assert track.xy[0, 0, 0] == pytest.approx(501.0)
+    assert track.hands is None
+
+
+def test_subject_tie_goes_to_the_larger_body():
+    records = [{'frame': 0, 'time': 0.0, 'people': [
+        person(1, scale=1.0), person(2, scale=3.0)]}]
+    assert sequence.select_subject(records).person_id == 2
+
+
+def test_explicit_subject_absent_frames_are_nan_and_hands_filled():
+    records = [{'frame': i, 'time': i / 30, 'people':
+                [person(7, offset=500)] + ([person(3, hands=True)]
+                                           if i % 2 == 0 else [])}
+               for i in range(4)]
+    track = sequence.select_subject(records, person_id=3, source='x')
+    assert np.isnan(track.xy[1]).all() and np.isnan(track.xy[3]).all()
+    assert np.isfinite(track.xy[0]).all()
+    assert track.hands.shape == (4, 2, 21, 2)
+    assert track.hands[0, 0, 5].tolist() == [1.0, 2.0]
+    assert np.isnan(track.hands[0, 1]).all()
+    assert track.frames.tolist() == [0, 1, 2, 3]
+
+
+def test_unknown_subject_lists_the_ids():
+    records = [{'frame': 0, 'time': 0.0, 'people': [person(4), person(9)]}]
+    with pytest.raises(FmsError, match='use one of 4, 9'):
+        sequence.select_subject(records, person_id=5)
+
+
+def test_missing_joints_are_nan():
+    entry = person(1)
+    entry['pose_keypoints_2d'][3:6] = [0.0, 0.0, 0.0]    # neck missing
+    track = sequence.select_subject([{'frame': 0, 'time': 0.0,
+                                      'people': [entry]}])
+    assert np.isnan(track.xy[0, 1]).all()
+    assert track.confidence[0, 1] == 0.0
+
+
+def test_keypoint_file_round_trip(tmp_path):
+    track = synthetic.deep_squat_sequence(frames=30, key_frame=15,
+                                          gaps=[(5, 8)])
+    path = str(tmp_path / 'squat.jsonl')
+    synthetic.write_keypoint_file(track, path)
+    back = sequence.select_subject(sequence.read_keypoint_file(path),
+                                   source=path)
+    assert back.source == path
+    np.testing.assert_allclose(back.xy, track.xy, atol=1e-3)
+    np.testing.assert_allclose(back.times, track.times, atol=1e-6)
+
+
+def test_fill_gaps_short_runs_only():
+    values = np.array([0.0, np.nan, np.nan, 3.0, np.nan, np.nan, np.nan,
+                       np.nan, 8.0, np.nan])
+    filled = sequence.fill_gaps(values, max_gap=3)
+    np.testing.assert_allclose(filled[:4], [0.0, 1.0, 2.0, 3.0])
+    assert np.isnan(filled[4:8]).all()          # 4 frames: too long
+    assert filled[8] == 8.0 and np.isnan(filled[9])   # end stays NaN
+
+
+def test_fill_gaps_per_column():
+    values = np.zeros((5, 2, 2))
+    values[:, 0, 0] = [0, np.nan, 2, 3, 4]
+    values[:, 1, 1] = [np.nan, 1, 2, np.nan, 6]
+    filled = sequence.fill_gaps(values, max_gap=2)
+    np.testing.assert_allclose(filled[:, 0, 0], [0, 1, 2, 3, 4])
+    assert np.isnan(filled[0, 1, 1])
+    assert filled[3, 1, 1] == pytest.approx(4.0)
+
+
+def test_savgol_preserves_polynomial_and_peak():
+    t = np.arange(40, dtype=float)
+    quadratic = 3.0 - 0.5 * (t - 17.0) ** 2
+    np.testing.assert_allclose(sequence.smooth(quadratic, 9, 2), quadratic,
+                               atol=1e-9)
+    peak = np.exp(-((t - 23.0) / 4.0) ** 2)
+    smoothed = sequence.smooth(peak, 9, 2)
+    assert np.argmax(smoothed) == 23
+    assert smoothed.max() < peak.max()          # it did smooth
+
+
+def test_savgol_reduces_noise_and_keeps_nan_windows():
+    rng = np.random.default_rng(1)
+    t = np.arange(200, dtype=float)
+    clean = np.sin(t / 20.0) * 50
+    noisy = clean + rng.normal(0, 2.0, t.shape)
+    smoothed = sequence.smooth(noisy, 9, 2)
+    assert np.std(smoothed - clean) < 0.7 * np.std(noisy - clean)
+    noisy[100] = np.nan
+    smoothed = sequence.smooth(noisy, 9, 2)
+    assert np.isnan(smoothed[100])
+    assert smoothed[97] == noisy[97]            # window holds the NaN
+    assert smoothed[90] != noisy[90]
+
+
+def test_savgol_rejects_bad_window():
+    with pytest.raises(FmsError, match='odd'):
+        sequence.smooth(np.zeros(20), 8, 2)
+
+
+def test_prepare_track_fills_and_smooths():
+    track = synthetic.deep_squat_sequence(frames=60, key_frame=30,
+                                          gaps=[(10, 15)])
+    prepared = sequence.prepare_track(track)
+    assert np.isfinite(prepared.xy[10:15]).all()
+    assert np.isnan(track.xy[10:15]).all()      # input untouched

@@ -1,0 +1,47 @@
+"""Device-side upsampling, smoothing and peaks against the CPU path's
+OpenCV operations (run here on NumPy arrays; tests/test_gpu.py runs them on
+a GPU)."""
+import numpy as np
+import pytest
+
+from pose import decode, detector, device_maps, synthetic_maps
+
+
+@pytest.mark.parametrize('scaled, image', [
+    ((368, 656), (368, 656)),           # the network's own size
+    ((368, 654), (720, 1280)),          # padding dropped, then enlarged
+    ((368, 277), (500, 375)),           # portrait
+    ((64, 64), (40, 40)),               # reduced
+])
+def test_upsampling_equals_opencvs_bicubic_resizes(scaled, image):
+    height, width = -(-scaled[0] // 8), -(-scaled[1] // 8)
+    maps = np.random.default_rng(0).random((5, height, width),
+                                           dtype=np.float32)
+    expected = detector.upsample_maps(maps, scaled, image)
+    got = device_maps.upsample_maps(maps, scaled, image)
+    assert got.shape == expected.shape == (5,) + image
+    np.testing.assert_allclose(got, expected, rtol=0, atol=2e-6)
+
+
+def test_resize_matrix_rows_sum_to_one_and_keep_a_constant():
+    matrix = device_maps.cubic_resize_matrix(7, 19)
+    np.testing.assert_allclose(matrix.sum(axis=1), 1, atol=1e-6)
+    assert np.allclose(device_maps.cubic_resize_matrix(9, 9), np.eye(9))
+
+
+def test_smoothing_equals_opencvs_with_the_reflected_border():
+    maps = np.random.default_rng(1).random((3, 30, 41), dtype=np.float32)
+    np.testing.assert_allclose(device_maps.smooth_heatmaps(maps, 3.0),
+                               decode.smooth_heatmaps(maps, 3.0),
+                               rtol=0, atol=1e-6)
+
+
+def test_peaks_equal_the_cpu_paths():
+    truth = synthetic_maps.five_people()
+    heatmaps, _ = synthetic_maps.ground_truth_maps(truth, (368, 656))
+    expected = decode.find_smoothed_peaks(heatmaps, 3.0, 0.1)
+    got = device_maps.find_peaks(heatmaps, 3.0, 0.1)
+    assert [len(p) for p in got] == [len(p) for p in expected]
+    assert sum(len(p) for p in got) >= 5 * 17
+    for mine, theirs in zip(got, expected):
+        np.testing.assert_array_equal(mine, theirs)
