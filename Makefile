@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench fms-example clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ TORCH_VERSION ?= 2.13.0
 
 bench: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python bench/bench_all.py
+
+# The README's example FMS report, from a synthetic deep squat.
+fms-example: $(STAMP)
+	$(PY) -m fms.example data/fms_example
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache

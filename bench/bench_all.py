@@ -24,9 +24,15 @@ import contextlib
 import io
 import os
 import platform
+import statistics
+import time
 import sys
 import tempfile
 from typing import Callable, List, Optional, Tuple
+
+# PyTorch's OpenMP threads would otherwise spin after each forward pass and
+# take the cores from the runtime measured next.
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -147,19 +153,25 @@ def network_table(network: Network, runs: int, roofline: float,
         gflop = bench_detect.flops(height, width) / 1e9
         x = np.random.default_rng(1).uniform(
             -0.5, 0.5, (1, 3, height, width)).astype(np.float32)
-        timed = []
-        for name, forward in network.runtimes(x):
-            outputs = forward()
-            timed.append((name, median_seconds(forward, runs), outputs))
+        runtimes = network.runtimes(x)
+        outputs = [forward() for _, forward in runtimes]     # warm-up
+        samples = [[] for _ in runtimes]
+        for _ in range(runs):           # interleaved: drift hits all alike
+            for times, (_, forward) in zip(samples, runtimes):
+                start = time.perf_counter()
+                forward()
+                times.append(time.perf_counter() - start)
+        timed = [(name, statistics.median(times), output) for
+                 (name, _), times, output in zip(runtimes, samples, outputs)]
         ours = timed[0][1]
-        for i, (name, seconds, outputs) in enumerate(timed):
+        for i, (name, seconds, _) in enumerate(timed):
             ratio = f'{ours / seconds:10.2f}' if i else ''
             label = f'{width}x{height}' if i == 0 else ''
             emit(printed, f'{label:9s} {name:24s} {seconds:8.2f} '
                           f'{gflop / seconds:8.0f} '
                           f'{100 * gflop / seconds / roofline:7.0f}% {ratio}')
-        errors = ', '.join(f'{name} {relative_error(outputs, timed[0][2]):.1e}'
-                           for name, _, outputs in timed[1:])
+        errors = ', '.join(f'{name} {relative_error(output, timed[0][2]):.1e}'
+                           for name, _, output in timed[1:])
         emit(printed, f'{"":9s} ({gflop:.1f} GFLOP; relative max error of the '
                       f'last stage against this project: {errors}; '
                       f'limit {PARITY:.0e})')
@@ -239,8 +251,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         network = Network(folder)
         if network.torch is None:
             emit(printed, '(PyTorch is not installed here: no PyTorch row)')
-        emit(printed, f'Body network, batch 1, median of {args.runs} after a '
-                      f'warm-up:')
+        emit(printed, f'Body network, batch 1, median of {args.runs} runs of '
+                      f'each runtime, interleaved, after a warm-up:')
         network_table(network, args.runs, roofline, printed)
         emit(printed, '')
         other_figures(network, folder, printed)

@@ -169,6 +169,11 @@ CRITERIA: Tuple[Criterion, ...] = (
 )
 del C
 
+#: Criterion name -> what it looks for, in words (names are unique per test;
+#: the same name in two tests means the same thing).
+DESCRIPTIONS: Dict[str, str] = {row.name: row.description
+                                for row in CRITERIA}
+
 #: For measurements that may be estimated: measurement -> (flag in the
 #: measurements that is 1.0 when estimated, note added to the criteria).
 ESTIMATE_NOTES: Dict[str, Tuple[str, str]] = {
@@ -337,7 +342,8 @@ Scorer = Callable[[Dict[str, Optional[bool]], Mapping, Mapping],
 
 
 def _failed(passed: Mapping[str, Optional[bool]]) -> List[str]:
-    return [name for name, ok in passed.items() if ok is False]
+    """What the failed criteria look for, in words (for the reasons)."""
+    return [DESCRIPTIONS[name] for name, ok in passed.items() if ok is False]
 
 
 def _score_deep_squat(passed, measurements, inputs):
@@ -346,7 +352,7 @@ def _score_deep_squat(passed, measurements, inputs):
         if heels:
             return 2, ['all observed criteria met, with heels raised: 2']
         return 3, ['all observed criteria met without heels raised: 3']
-    reasons = [f'not met: {", ".join(failed)}: 1']
+    reasons = [f'not met: {"; ".join(failed)}: 1']
     if not heels:
         reasons.append('a retest with heels raised on a board could earn 2')
     return 1, reasons
@@ -355,27 +361,29 @@ def _score_deep_squat(passed, measurements, inputs):
 def _score_hurdle_step(passed, measurements, inputs):
     failed = _failed(passed)
     notes = [_BALANCE_NOTE + ' or touched the hurdle']
-    if 'hurdle_clearance' in failed:
+    if passed.get('hurdle_clearance') is False:
         return 1, ['the stepping foot did not clear the hurdle height: 1'] \
             + notes
     if failed:
-        return 2, [f'compensation: {", ".join(failed)}: 2'] + notes
+        return 2, [f'compensation, not met: {"; ".join(failed)}: 2'] + notes
     return 3, ['all observed criteria met: 3'] + notes
 
 
 def _score_inline_lunge(passed, measurements, inputs):
     failed = _failed(passed)
     if failed:
-        return 2, [f'compensation: {", ".join(failed)}: 2', _BALANCE_NOTE]
+        return 2, [f'compensation, not met: {"; ".join(failed)}: 2',
+                   _BALANCE_NOTE]
     return 3, ['all observed criteria met: 3', _BALANCE_NOTE]
 
 
 def _score_ladder(passed, three: str, two: str, what: str):
     if passed.get(three):
-        return 3, [f'{what}: {three.replace("_", " ")}: 3']
+        return 3, [f'{DESCRIPTIONS[three]}: 3']
     if passed.get(two):
-        return 2, [f'{what}: {two.replace("_", " ")}: 2']
-    return 1, [f'{what}: neither {three} nor {two}: 1']
+        return 2, [f'{DESCRIPTIONS[two]}: 2']
+    return 1, [f'{what}: neither {DESCRIPTIONS[three]} nor '
+               f'{DESCRIPTIONS[two]}: 1']
 
 
 def _score_shoulder_mobility(passed, measurements, inputs):
@@ -421,7 +429,7 @@ def _score_rotary_stability(passed, measurements, inputs):
     failed = _failed(passed)
     if failed:
         return 1, [f'{pattern or "the"} repetition not performed correctly '
-                   f'({", ".join(failed)}): 1']
+                   f'(not met: {"; ".join(failed)}): 1']
     if pattern is None:
         raise FmsError('rotary_stability: the pattern (which leg moved) is '
                        'unknown: give pattern unilateral or diagonal')
@@ -469,8 +477,8 @@ def evaluate(test: str, view: str,
     check_view(view)
     results = [judge(row, view, measurements, thresholds)
                for row in criteria_of(test)]
-    not_judged = [f'{r.name} not judged: {r.note}' for r in results
-                  if r.passed is None]
+    not_judged = [f'not judged: {r.description} ({r.note})'
+                  for r in results if r.passed is None]
     if inputs.get('pain'):
         return PAIN_SCORE, results, ['pain reported: 0 whatever the '
                                      'movement'] + not_judged

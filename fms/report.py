@@ -473,19 +473,17 @@ def _verdict_colour(criterion: Optional[CriterionResult]
 
 def criterion_line(criterion: CriterionResult) -> str:
     """One line of the criteria box, e.g.
-    ``PASS femur below horizontal: 97 deg >= 90 deg`` or
-    ``n/a  knee valgus: not observable (side view)``."""
+    ``PASS femur below horizontal: 8 deg (limit >= 0 deg)`` or
+    ``n/a  knees over feet: not observable in the side view: ...``."""
     label = _words(criterion.name)
     if not criterion.observable or criterion.passed is None:
-        why = 'not observable' if not criterion.observable else 'not judged'
-        if criterion.value is None and criterion.observable:
-            why = 'not measured'
-        note = f' ({criterion.note})' if criterion.note else ''
-        return f'n/a  {label}: {why}{note}'
+        why = criterion.note or ('not observable' if not criterion.observable
+                                 else 'not measured')
+        return f'n/a  {label}: {why}'
     verdict = 'PASS' if criterion.passed else 'FAIL'
     threshold = ('' if criterion.threshold is None else
-                 f' {criterion.comparison} '
-                 f'{_format_value(criterion.threshold, criterion.unit)}')
+                 f' (limit {criterion.comparison} '
+                 f'{_format_value(criterion.threshold, criterion.unit)})')
     value = ('?' if criterion.value is None else
              _format_value(criterion.value, criterion.unit))
     return f'{verdict} {label}: {value}{threshold}'

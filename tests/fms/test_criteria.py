@@ -81,7 +81,7 @@ def test_front_view_never_judges_depth():
     assert femur.observable is False and femur.passed is None
     assert femur.value is None and 'foreshortened' in femur.note
     assert score == 3
-    assert any(r.startswith('femur_below_horizontal not judged')
+    assert any(r.startswith('not judged: femur below horizontal')
                for r in reasons)
 
 

@@ -228,10 +228,10 @@ def test_measurement_anchors():
 
 def test_criterion_lines(analysis):
     lines = [report.criterion_line(c) for c in analysis.criteria]
-    assert lines[0] == 'PASS femur below horizontal: 95 deg >= 90 deg'
-    assert lines[1] == 'FAIL trunk parallel tibia: 30 deg <= 20 deg'
-    assert lines[2] == ('n/a  knee valgus: not observable '
-                        '(needs the front view)')
+    assert lines[0] == ('PASS femur below horizontal: 95 deg '
+                        '(limit >= 90 deg)')
+    assert lines[1] == 'FAIL trunk parallel tibia: 30 deg (limit <= 20 deg)'
+    assert lines[2] == 'n/a  knee valgus: needs the front view'
 
 
 # -- video frame ------------------------------------------------------------
