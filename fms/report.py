@@ -372,11 +372,13 @@ def _measurement_labels(analysis: Analysis, xy: np.ndarray,
                                         Tuple[int, int, int]]]:
     """``(text, origin, colour)`` of each measured value to write beside its
     anchor joint (origin: bottom-left of the text), in the colour of the
-    first criterion that judges it (white if none); values at one joint
-    are stacked downwards."""
+    first criterion that judges it (white if none); ``image_size`` is
+    (height, width).  A label that would run past the right edge goes to
+    the left of its joint, and one that would cover a label already placed
+    moves down a line at a time until it does not."""
     line_height = _line_height(*style)
     shift = LABEL_OFFSET_RADII * drawing_sizes(image_size)[1]
-    stacked: Dict[Tuple[int, int], int] = {}
+    placed: List[np.ndarray] = []
     labels = []
     for name, value in analysis.measurements.items():
         if value is None or not np.isfinite(float(value)):
@@ -387,15 +389,25 @@ def _measurement_labels(analysis: Analysis, xy: np.ndarray,
         criterion = _criterion_of(analysis.criteria, name)
         unit = (criterion.unit if criterion is not None
                 else analysis.curve_units.get(name, ''))
-        key = (round(anchor[0]), round(anchor[1]))
-        row = stacked.get(key, 0)
-        stacked[key] = row + 1
-        origin = (round(anchor[0] + shift),
-                  round(anchor[1] + row * line_height))
         text = _ascii_line(f'{_words(name)} '
                            f'{_format_value(float(value), unit)}')
+        origin = (round(anchor[0] + shift), round(anchor[1]))
+        box = _text_corners(text, origin, style)
+        if box[1, 0] > image_size[1]:       # past the right edge: go left
+            width = box[1, 0] - box[0, 0]
+            origin = (max(0, round(anchor[0] - shift - width)), origin[1])
+            box = _text_corners(text, origin, style)
+        while any(_overlap(box, other) for other in placed):
+            origin = (origin[0], origin[1] + line_height)
+            box = _text_corners(text, origin, style)
+        placed.append(box)
         labels.append((text, origin, _verdict_colour(criterion)))
     return labels
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two boxes (2, 2) ``[[left, top], [right, bottom]]`` meet."""
+    return bool((a[0] < b[1]).all() and (b[0] < a[1]).all())
 
 
 def _text_corners(text: str, origin: Tuple[int, int],
