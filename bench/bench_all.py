@@ -44,13 +44,13 @@ import numpy as np  # noqa: E402
 import pose_detector  # noqa: E402
 from bench import bench_convert, bench_decode, bench_detect, bench_video  # noqa: E402
 from bench import torch_peer  # noqa: E402
-from bench.timing import median_seconds  # noqa: E402
+from bench.timing import median_seconds, network_forward  # noqa: E402
 from models import spec as specs  # noqa: E402
 from models.convert import convert  # noqa: E402
 from models.runtime import blas_libraries, cpu_vector_flags  # noqa: E402
 from models.synthetic import write_synthetic_caffemodel  # noqa: E402
 from pose import synthetic_maps  # noqa: E402
-from pose.detector import PoseDetector  # noqa: E402
+from pose.detector import DeviceError, PoseDetector, get_device  # noqa: E402
 
 #: Network input sizes (height, width) of the issue's targets.
 SIZES = ((368, 368), (368, 656))
@@ -58,6 +58,9 @@ SIZES = ((368, 368), (368, 656))
 #: at 46x46 (M, K, N): the shape two thirds of the network's FLOPs have.
 SQUARE_GEMM = 2048
 LAYER_GEMM = (128, 128 * 49, 46 * 46)
+#: GPU benchmark: input (height, width) and batch sizes.
+GPU_SIZE = (368, 656)
+GPU_BATCHES = (1, 8)
 #: Seconds of the benchmark clip the video run processes, every frame.
 VIDEO_SECONDS = 0.3
 #: Outputs of the three runtimes must agree to this relative max error.
@@ -237,9 +240,23 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--runs', type=int, default=5,
                         help='timed runs of each network (default 5)')
+    parser.add_argument('--gpu', type=int, default=-1, metavar='N',
+                        help='measure GPU N instead: the body network at '
+                             f'{GPU_SIZE[1]}x{GPU_SIZE[0]} in frames per '
+                             f'second at batch {" and ".join(map(str, GPU_BATCHES))}, '
+                             'and detection with the decoding on the device')
     args = parser.parse_args(argv)
     printed: List[str] = []
     emit(printed, f'Machine: {machine_line()}')
+    if args.gpu >= 0:
+        try:
+            get_device(args.gpu)
+        except DeviceError as error:
+            sys.exit(f'error: {error}')
+        with tempfile.TemporaryDirectory() as folder:
+            gpu_table(folder, args.gpu, args.runs, printed)
+        print('\n' + '=' * 72 + '\n' + '\n'.join(printed))
+        return
     square = gemm_rate(SQUARE_GEMM, SQUARE_GEMM, SQUARE_GEMM, args.runs)
     layer = gemm_rate(*LAYER_GEMM, args.runs)
     roofline = max(square, layer)
@@ -257,6 +274,31 @@ def main(argv: Optional[List[str]] = None) -> None:
         emit(printed, '')
         other_figures(network, folder, printed)
     print('\n' + '=' * 72 + '\n' + '\n'.join(printed))
+
+
+def gpu_table(folder: str, gpu: int, runs: int, printed: List[str]) -> None:
+    """Frames per second of the body network and of whole detections
+    (network, on-device upsampling and peaks, host line integrals) on GPU
+    ``gpu``, per batch size."""
+    import cupy
+    caffemodel = os.path.join(folder, 'body.caffemodel')
+    write_synthetic_caffemodel(caffemodel, specs.POSENET, seed=0)
+    weights = os.path.join(folder, 'body.npz')
+    convert('posenet', caffemodel, weights)
+    detector = PoseDetector('posenet', weights, device=gpu)
+    name = cupy.cuda.runtime.getDeviceProperties(gpu)['name'].decode()
+    emit(printed, f'GPU {gpu}: {name}, CuPy {cupy.__version__}; input '
+                  f'{GPU_SIZE[1]}x{GPU_SIZE[0]}, median of {runs}')
+    rng = np.random.default_rng(4)
+    for batch in GPU_BATCHES:
+        x = rng.uniform(-0.5, 0.5, (batch, 3) + GPU_SIZE).astype(np.float32)
+        network = median_seconds(network_forward(detector, x), runs)
+        frames = list(rng.integers(0, 256, (batch,) + GPU_SIZE + (3,),
+                                   np.uint8))
+        detect = median_seconds(lambda: detector.detect_batch(frames), runs)
+        emit(printed, f'batch {batch}: network {batch / network:7.1f} '
+                      f'frames/s ({1e3 * network / batch:.1f} ms a frame); '
+                      f'detection {batch / detect:7.1f} frames/s')
 
 
 def other_figures(network: Network, folder: str, printed: List[str]) -> None:
