@@ -32,7 +32,8 @@ from matplotlib.figure import Figure
 
 import entity
 from fms import FmsError
-from fms.protocol import MAX_SCORE
+from fms.angles import SIDE_PREFIX, other_side
+from fms.protocol import MAX_SCORE, SIDES
 from fms.results import Analysis, CriterionResult, result_document
 from pose.draw import draw_hands, draw_person_pose, drawing_sizes
 from pose.images import same_file, write_atomic
@@ -140,9 +141,6 @@ MEASUREMENT_ANCHORS: Dict[str, Tuple[str, bool]] = {
 #: side (e.g. the stance leg of the hurdle step).
 OPPOSITE_SIDE_WORDS: Tuple[str, ...] = ('stance', 'rear', 'trailing',
                                         'opposite', 'other')
-#: Joint name prefix of each side.
-SIDE_PREFIXES: Dict[str, str] = {'left': 'L', 'right': 'R'}
-OTHER_SIDE: Dict[str, str] = {'left': 'right', 'right': 'left'}
 
 #: Joints without a side prefix in :data:`entity.JOINT_NAMES`.
 UNSIDED_JOINTS: Tuple[str, ...] = ('Nose', 'Neck')
@@ -447,8 +445,8 @@ def measurement_anchor(name: str, side: Optional[str], xy: np.ndarray
         candidates = [joint]
     else:
         chosen = _named_side(words, None if central else side)
-        sides = [chosen] if chosen else list(SIDE_PREFIXES)
-        candidates = [SIDE_PREFIXES[s] + joint for s in sides]
+        sides = [chosen] if chosen else list(SIDES)
+        candidates = [SIDE_PREFIX[s] + joint for s in sides]
     points = np.array([xy[entity.JOINT_INDEX[c]] for c in candidates])
     points = points[np.isfinite(points).all(axis=1)]
     if len(points) == 0:
@@ -460,11 +458,11 @@ def measurement_anchor(name: str, side: Optional[str], xy: np.ndarray
 def _named_side(words: List[str], side: Optional[str]) -> Optional[str]:
     """The side a measurement's name words mean (see measurement_anchor)."""
     for word in words:
-        if word in SIDE_PREFIXES:
+        if word in SIDES:
             return word
-    if side in OTHER_SIDE and any(w in OPPOSITE_SIDE_WORDS for w in words):
-        return OTHER_SIDE[side]
-    return side if side in SIDE_PREFIXES else None
+    if side in SIDES and any(w in OPPOSITE_SIDE_WORDS for w in words):
+        return other_side(side)
+    return side if side in SIDES else None
 
 
 def _criterion_of(criteria: Sequence[CriterionResult], measurement: str

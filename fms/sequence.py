@@ -15,6 +15,8 @@ import numpy as np
 
 from entity import NUM_HAND_KEYPOINTS, NUM_JOINTS
 from fms import FmsError
+from pose.keypoints import (OPENPOSE_HAND_FIELDS, OPENPOSE_PERSON_ID_FIELD,
+                            OPENPOSE_POSE_FIELD, OPENPOSE_UNTRACKED_PERSON_ID)
 
 
 @dataclasses.dataclass
@@ -51,17 +53,13 @@ class Track:
 #: Values per keypoint in the files: x, y, confidence.
 VALUES_PER_KEYPOINT = 3
 
-#: The hand fields of a person, in the order of :attr:`Track.hands`' hand
-#: axis (the writer's order, :data:`pose.keypoints.OPENPOSE_HAND_FIELDS`).
-HAND_FIELDS: Tuple[str, str] = ('hand_left_keypoints_2d',
-                                'hand_right_keypoints_2d')
-
-#: Field of a person's body keypoints and of its tracker id.
-POSE_FIELD = 'pose_keypoints_2d'
-PERSON_ID_FIELD = 'person_id'
-
+#: The fields of a person as the keypoint files write them; the hand
+#: fields in the order of :attr:`Track.hands`' hand axis.
+HAND_FIELDS = OPENPOSE_HAND_FIELDS
+POSE_FIELD = OPENPOSE_POSE_FIELD
+PERSON_ID_FIELD = OPENPOSE_PERSON_ID_FIELD
 #: The id of a person in an untracked file (OpenPose writes ``[-1]``).
-UNTRACKED_ID = -1
+UNTRACKED_ID = OPENPOSE_UNTRACKED_PERSON_ID
 
 
 def read_keypoint_file(path: str) -> List[dict]:

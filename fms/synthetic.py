@@ -21,7 +21,7 @@ import numpy as np
 
 from entity import JOINT_INDEX, NUM_HAND_KEYPOINTS, NUM_JOINTS
 from fms import FmsError
-from fms.sequence import HAND_FIELDS, Track
+from fms.sequence import HAND_FIELDS, PERSON_ID_FIELD, POSE_FIELD, Track
 
 # ---------------------------------------------------------------------------
 # Body and image
@@ -168,9 +168,8 @@ def _flat(points: np.ndarray, confidence: np.ndarray) -> list:
 def _people(track: Track, row: int) -> list:
     if not np.isfinite(track.xy[row]).any():
         return []
-    person = {'person_id': [int(track.person_id)],
-              'pose_keypoints_2d': _flat(track.xy[row],
-                                         track.confidence[row]),
+    person = {PERSON_ID_FIELD: [int(track.person_id)],
+              POSE_FIELD: _flat(track.xy[row], track.confidence[row]),
               'face_keypoints_2d': []}
     for hand, field in enumerate(HAND_FIELDS):
         person[field] = [] if track.hands is None else _flat(

@@ -31,6 +31,10 @@ OPENPOSE_EMPTY_KEYPOINT_FIELDS: Tuple[str, ...] = (
     'pose_keypoints_3d', 'face_keypoints_3d', 'hand_left_keypoints_3d',
     'hand_right_keypoints_3d')
 
+#: The fields of a person's body keypoints and of its tracker id.
+OPENPOSE_POSE_FIELD = 'pose_keypoints_2d'
+OPENPOSE_PERSON_ID_FIELD = 'person_id'
+
 #: The fields of face and of (left, right) hand keypoints, in the order of
 #: the hand axis of hand keypoint arrays.
 OPENPOSE_FACE_FIELD = 'face_keypoints_2d'
@@ -112,8 +116,8 @@ def _openpose_person(pose: np.ndarray, confidences: np.ndarray,
     keypoints: List[float] = []
     for (x, y, flag), c in zip(pose, confidences):
         keypoints.extend(_xyc(x, y, c) if flag > 0 else (0.0, 0.0, 0.0))
-    person = {'person_id': [OPENPOSE_UNTRACKED_PERSON_ID],
-              'pose_keypoints_2d': keypoints}
+    person = {OPENPOSE_PERSON_ID_FIELD: [OPENPOSE_UNTRACKED_PERSON_ID],
+              OPENPOSE_POSE_FIELD: keypoints}
     person.update({field: parts.get(field, [])
                    for field in OPENPOSE_EMPTY_KEYPOINT_FIELDS})
     return person
