@@ -202,3 +202,42 @@ def test_a_batch_gives_the_results_of_single_images(real_detector):
     assert len(real_detector.detect_batch(frames)) == 3
     with pytest.raises(ValueError, match='same shape'):
         real_detector.detect_batch([frames[0], frames[0][:40]])
+
+
+class _NumpyDevice:
+    """Chainer's CPU device standing in for a GPU, so that the detector's
+    device-side branch (maps upsampled and searched for peaks where the
+    network left them) runs here on NumPy arrays."""
+    xp = np
+
+    class device:
+        @staticmethod
+        def synchronize():
+            pass
+
+    @staticmethod
+    def send(array):
+        return array
+
+
+@pytest.mark.parametrize('precise', [False, True])
+def test_device_side_decoding_equals_the_cpu_path(detector, monkeypatch,
+                                                  precise):
+    shape = (300, 500)
+    truth = people_in(shape)
+    detector.params = small_params(input_height=304)
+    detector.model = GroundTruthNet(truth, shape[0])
+    detector.precise = precise
+    frames = [np.zeros(shape + (3,), np.uint8)] * 2
+    try:
+        cpu = detector.detect_batch(frames)
+        monkeypatch.setattr(PoseDetector, 'on_gpu', True)
+        monkeypatch.setattr(detector, 'device', _NumpyDevice())
+        device = detector.detect_batch(frames)
+    finally:
+        detector.precise = False
+    for a, b in zip(cpu, device):
+        assert len(a.poses) == len(b.poses) == len(truth)
+        np.testing.assert_allclose(a.poses, b.poses, atol=1e-3)
+        np.testing.assert_allclose(a.scores, b.scores, rtol=1e-4)
+        np.testing.assert_allclose(a.confidences, b.confidences, atol=1e-5)
