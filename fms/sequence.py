@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -58,6 +59,8 @@ VALUES_PER_KEYPOINT = 3
 HAND_FIELDS = OPENPOSE_HAND_FIELDS
 POSE_FIELD = OPENPOSE_POSE_FIELD
 PERSON_ID_FIELD = OPENPOSE_PERSON_ID_FIELD
+#: Fields every line of a video's keypoint file has: frame index, seconds.
+FRAME_FIELDS = ('frame', 'time')
 #: The id of a person in an untracked file (OpenPose writes ``[-1]``).
 UNTRACKED_ID = OPENPOSE_UNTRACKED_PERSON_ID
 
@@ -114,7 +117,34 @@ def _parse_line(line: str, number: int, path: str) -> dict:
         raise FmsError(f'{path}, line {number} has no "people" list: give a '
                        f'keypoint file written by video_pose_detector.py '
                        f'--json')
+    if not all(isinstance(record.get(field), (int, float))
+               and not isinstance(record.get(field), bool)
+               and math.isfinite(record[field]) for field in FRAME_FIELDS):
+        raise FmsError(f'{path}, line {number} has no "frame" and "time" (a '
+                       f'single image\'s keypoints?): give the keypoint file '
+                       f'of a video, written by video_pose_detector.py --json')
+    for person in record['people']:
+        if not _well_formed(person):
+            raise FmsError(f'{path}, line {number}: a person is not an '
+                           f'object with a numeric "person_id" and numeric '
+                           f'keypoint lists: give a keypoint file written '
+                           f'by video_pose_detector.py --json')
     return record
+
+
+def _well_formed(person) -> bool:
+    """Whether a ``people`` entry can be read: a dict whose id is a number
+    (or a list of one) and whose keypoint fields are lists of numbers."""
+    if not isinstance(person, dict):
+        return False
+    person_id = person.get(PERSON_ID_FIELD, UNTRACKED_ID)
+    if isinstance(person_id, list):
+        person_id = person_id[0] if person_id else UNTRACKED_ID
+    fields = [person.get(field) or [] for field in (POSE_FIELD, *HAND_FIELDS)]
+    return (isinstance(person_id, int) and not isinstance(person_id, bool)
+            and all(isinstance(values, list)
+                    and all(isinstance(v, (int, float)) for v in values)
+                    for values in fields))
 
 
 # ---------------------------------------------------------------------------
@@ -223,9 +253,8 @@ def _build_track(records: Sequence[dict], people: Sequence[Optional[dict]],
             hands[row, hand] = keypoint_array(person.get(field) or [],
                                               NUM_HAND_KEYPOINTS)[0]
     return Track(
-        times=np.array([float(r.get('time', np.nan)) for r in records]),
-        frames=np.array([int(r.get('frame', i)) for i, r in
-                         enumerate(records)], np.int64),
+        times=np.array([float(r['time']) for r in records]),
+        frames=np.array([int(r['frame']) for r in records], np.int64),
         xy=xy, confidence=confidence,
         hands=hands if np.isfinite(hands).any() else None,
         person_id=int(person_id), source=source)

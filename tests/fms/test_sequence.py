@@ -40,8 +40,15 @@ def test_read_skips_decode_failed_and_carried(tmp_path):
 
 
 @pytest.mark.parametrize('text, message', [
-    ('{"frame": 0, "people": []}\nnot json\n', 'line 2 is not JSON'),
+    ('{"frame": 0, "time": 0, "people": []}\nnot json\n',
+     'line 2 is not JSON'),
     ('{"frame": 0}\n', 'line 1 has no "people"'),
+    ('{"version": 1.3, "people": []}\n',          # an image's keypoints
+     'line 1 has no "frame" and "time"'),
+    ('{"frame": 0, "time": NaN, "people": []}\n', 'no "frame" and "time"'),
+    ('{"frame": 0, "time": 0, "people": [{"pose_keypoints_2d": ["a"]}]}\n',
+     'line 1: a person is not an object'),
+    ('{"frame": 0, "time": 0, "people": [3]}\n', 'a person is not'),
     ('\n', 'no detected frame'),
 ])
 def test_read_errors(tmp_path, text, message):
