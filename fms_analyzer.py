@@ -145,6 +145,9 @@ def analyze(args) -> int:
     from fms.analysis import analyze_track
     from fms.criteria import load_thresholds
     from fms.sequence import read_keypoint_file, select_subject
+    from fms.protocol import check_side, check_test, check_view
+    check_side(check_test(args.test), args.side)     # before a long video run
+    check_view(args.view)
     thresholds = load_thresholds(args.thresholds) if args.thresholds else None
     path = keypoints_of(args)
     if path is None:
