@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import List, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -225,23 +225,25 @@ class PoseDetector:
                  for p in pafs])
 
     def _final_maps_at(self, images: Sequence[np.ndarray], scale: float):
-        """Per image, (19 + 38, H, W): last-stage heatmaps then PAFs, on
-        the detector's device (a list of NumPy arrays on the CPU, one
-        (N, 57, H, W) array on a GPU)."""
+        """``(maps, scaled_size)``: the last stage's (N, 19 + 38, h', w')
+        heatmaps then PAFs at the network's resolution, on the detector's
+        device, and the (h, w) of the scaled images."""
         pafs, heatmaps, scaled_size = self._forward(images, scale)
-        xp = self.device.xp
-        both = xp.concatenate([heatmaps[-1], pafs[-1]], axis=1)
-        if self.on_gpu:
-            return device_maps.upsample_maps(both, scaled_size,
-                                             images[0].shape[:2])
-        return [upsample_maps(maps, scaled_size, images[0].shape[:2])
-                for maps in both]
+        return (self.device.xp.concatenate([heatmaps[-1], pafs[-1]], axis=1),
+                scaled_size)
 
-    def _device_maps_batch(self, images: Sequence[np.ndarray]):
-        """Per image, the final (57, H, W) maps averaged over the scales,
-        on the detector's device."""
+    def _device_maps_batch(self, images: Sequence[np.ndarray]
+                           ) -> Iterator:
+        """Per image, in turn, the final (57, H, W) maps at image
+        resolution averaged over the scales, on the detector's device (one
+        image's at a time, so a large batch never holds them all)."""
         per_scale = [self._final_maps_at(images, s) for s in self._scales()]
-        return [average_maps(maps) for maps in zip(*per_scale)]
+        upsample = (device_maps.upsample_maps if self.on_gpu
+                    else upsample_maps)
+        image_size = images[0].shape[:2]
+        for index in range(len(images)):
+            yield average_maps([upsample(maps[index], scaled_size, image_size)
+                                for maps, scaled_size in per_scale])
 
     def maps_batch(self, images: Sequence[np.ndarray]
                    ) -> List[Tuple[np.ndarray, np.ndarray]]:

@@ -83,8 +83,9 @@ class GroundTruthNet(chainer.Link):
         heatmaps, pafs = synthetic_maps.ground_truth_maps(
             poses, (height // STRIDE, width // STRIDE), sigma=1.0,
             limb_half_width=1.0)
-        return ([chainer.Variable(pafs[None])] * 6,
-                [chainer.Variable(heatmaps[None])] * 6)
+        batch = len(x)
+        return ([chainer.Variable(np.repeat(pafs[None], batch, 0))] * 6,
+                [chainer.Variable(np.repeat(heatmaps[None], batch, 0))] * 6)
 
 
 @pytest.fixture(scope='module')
@@ -236,6 +237,7 @@ def test_device_side_decoding_equals_the_cpu_path(detector, monkeypatch,
         device = detector.detect_batch(frames)
     finally:
         detector.precise = False
+    assert len(cpu) == len(device) == len(frames)
     for a, b in zip(cpu, device):
         assert len(a.poses) == len(b.poses) == len(truth)
         np.testing.assert_allclose(a.poses, b.poses, atol=1e-3)
