@@ -217,11 +217,9 @@ def calibrate(args) -> int:
     from fms import calibration, criteria
     coach, _, documents = load_trials(args)
     details = criteria.threshold_details(args.thresholds)
-    defaults = {test: {key: float(entry['value'])
-                       for key, entry in entries.items()}
-                for test, entries in details.items()}
     result = calibration.calibrate(documents, coach, criteria.rescore,
-                                   criteria.search_space(details), defaults,
+                                   criteria.search_space(details),
+                                   criteria.threshold_values(details),
                                    folds=args.folds)
     print(calibration.format_calibration(result))
     inputs = [args.coach, criteria.DEFAULT_THRESHOLDS_PATH,

@@ -97,14 +97,21 @@ def machine_line() -> str:
             f'OpenCV {cv2.__version__}')
 
 
+def synthesized_body(folder: str) -> Tuple[str, str]:
+    """``(caffemodel, converted .npz)`` paths of the full-size body model
+    with synthesized weights (seed 0), written into ``folder``."""
+    caffemodel = os.path.join(folder, 'body.caffemodel')
+    write_synthetic_caffemodel(caffemodel, specs.POSENET, seed=0)
+    weights = os.path.join(folder, 'body.npz')
+    convert('posenet', caffemodel, weights)
+    return caffemodel, weights
+
+
 class Network:
     """The three runtimes on the same synthesized body weights."""
 
     def __init__(self, folder: str):
-        self.caffemodel = os.path.join(folder, 'body.caffemodel')
-        write_synthetic_caffemodel(self.caffemodel, specs.POSENET, seed=0)
-        self.weights = os.path.join(folder, 'body.npz')
-        convert('posenet', self.caffemodel, self.weights)
+        self.caffemodel, self.weights = synthesized_body(folder)
         self.folder = folder
         self.detector = PoseDetector('posenet', self.weights)
         self.torch = (torch_peer.build(specs.POSENET, seed=0)
@@ -281,11 +288,8 @@ def gpu_table(folder: str, gpu: int, runs: int, printed: List[str]) -> None:
     (network, on-device upsampling and peaks, host line integrals) on GPU
     ``gpu``, per batch size."""
     import cupy
-    caffemodel = os.path.join(folder, 'body.caffemodel')
-    write_synthetic_caffemodel(caffemodel, specs.POSENET, seed=0)
-    weights = os.path.join(folder, 'body.npz')
-    convert('posenet', caffemodel, weights)
-    detector = PoseDetector('posenet', weights, device=gpu)
+    detector = PoseDetector('posenet', synthesized_body(folder)[1],
+                            device=gpu)
     name = cupy.cuda.runtime.getDeviceProperties(gpu)['name'].decode()
     emit(printed, f'GPU {gpu}: {name}, CuPy {cupy.__version__}; input '
                   f'{GPU_SIZE[1]}x{GPU_SIZE[0]}, median of {runs}')

@@ -281,8 +281,15 @@ def threshold_details(path: Optional[str] = None
 def load_thresholds(path: Optional[str] = None) -> Dict[str, Dict[str, float]]:
     """Threshold values: test -> key -> float (see
     :func:`threshold_details` for ``path`` and the errors)."""
-    return {test: {key: entry['value'] for key, entry in entries.items()}
-            for test, entries in threshold_details(path).items()}
+    return threshold_values(threshold_details(path))
+
+
+def threshold_values(details: Mapping[str, Mapping[str, dict]]
+                     ) -> Dict[str, Dict[str, float]]:
+    """test -> key -> value of :func:`threshold_details`' entries."""
+    return {test: {key: float(entry['value'])
+                   for key, entry in entries.items()}
+            for test, entries in details.items()}
 
 
 def search_space(details: Mapping[str, Mapping[str, dict]]

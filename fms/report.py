@@ -108,7 +108,7 @@ BOX_PADDING_LINES = 0.6
 BOX_MAX_LINE_CHARS = 80
 
 #: A measured value is written this many joint radii to the right of its
-#: anchor joint; several values at one joint are stacked downwards.
+#: anchor joint (left of it at the image's right edge).
 LABEL_OFFSET_RADII = 2.5
 #: Measured values in degrees are written without decimals, others with
 #: this many.
@@ -119,31 +119,23 @@ VALUE_DECIMALS = 2
 #: (without its L/R prefix), and whether the measure belongs to the trunk
 #: (drawn between both sides unless the name says left or right) rather
 #: than to the tested side's limb.  E.g. ``knee_flexion`` -> the knee of
-#: the analysis' side, ``trunk_inclination`` -> between the hips.
+#: the analysis' side, ``trunk_inclination`` -> between the hips.  The
+#: words are those of the measurements of :mod:`fms.analysis`.
 MEASUREMENT_ANCHORS: Dict[str, Tuple[str, bool]] = {
     'knee': ('Knee', False), 'femur': ('Knee', False),
-    'thigh': ('Knee', False),
-    'hip': ('Hip', False), 'pelvis': ('Hip', True),
-    'trunk': ('Hip', True), 'torso': ('Hip', True), 'spine': ('Hip', True),
+    'hip': ('Hip', False),
+    'trunk': ('Hip', True), 'torso': ('Hip', True),
     'ankle': ('Ankle', False), 'tibia': ('Ankle', False),
-    'shin': ('Ankle', False), 'heel': ('Ankle', False),
-    'foot': ('Ankle', False), 'feet': ('Ankle', False),
-    'toe': ('Ankle', False), 'step': ('Ankle', False),
     'shoulder': ('Shoulder', False), 'arm': ('Shoulder', False),
-    'arms': ('Shoulder', False), 'humerus': ('Shoulder', False),
-    'elbow': ('Elbow', False), 'forearm': ('Elbow', False),
-    'wrist': ('Wrist', False), 'hand': ('Wrist', False),
-    'hands': ('Wrist', False), 'fist': ('Wrist', False),
+    'elbow': ('Elbow', False),
+    'hand': ('Wrist', False), 'fist': ('Wrist', False),
     'dowel': ('Wrist', True),
-    'neck': ('Neck', True), 'head': ('Nose', True),
 }
 #: Words of a measurement's name that name the limb opposite the tested
-#: side (e.g. the stance leg of the hurdle step).
-OPPOSITE_SIDE_WORDS: Tuple[str, ...] = ('stance', 'rear', 'trailing',
-                                        'opposite', 'other')
-
-#: Joints without a side prefix in :data:`entity.JOINT_NAMES`.
-UNSIDED_JOINTS: Tuple[str, ...] = ('Nose', 'Neck')
+#: side (e.g. the stance leg of the hurdle step, the back knee of the
+#: lunge).
+OPPOSITE_SIDE_WORDS: Tuple[str, ...] = ('stance', 'back', 'rear',
+                                        'trailing', 'opposite', 'other')
 
 
 # ---------------------------------------------------------------------------
@@ -370,7 +362,8 @@ def _measurement_labels(analysis: Analysis, xy: np.ndarray,
                                         Tuple[int, int, int]]]:
     """``(text, origin, colour)`` of each measured value to write beside its
     anchor joint (origin: bottom-left of the text), in the colour of the
-    first criterion that judges it (white if none); ``image_size`` is
+    first criterion that judges it (white if none; values that neither a
+    criterion judges nor a curve shows are left out); ``image_size`` is
     (height, width).  A label that would run past the right edge goes to
     the left of its joint, and one that would cover a label already placed
     moves down a line at a time until it does not."""
@@ -379,12 +372,13 @@ def _measurement_labels(analysis: Analysis, xy: np.ndarray,
     placed: List[np.ndarray] = []
     labels = []
     for name, value in analysis.measurements.items():
-        if value is None or not np.isfinite(float(value)):
-            continue
+        criterion = _criterion_of(analysis.criteria, name)
+        if (value is None or not np.isfinite(float(value))
+                or (criterion is None and name not in analysis.curves)):
+            continue                    # bookkeeping values: not labelled
         anchor = measurement_anchor(name, analysis.side, xy)
         if anchor is None:
             continue
-        criterion = _criterion_of(analysis.criteria, name)
         unit = (criterion.unit if criterion is not None
                 else analysis.curve_units.get(name, ''))
         text = _ascii_line(f'{_words(name)} '
@@ -441,12 +435,9 @@ def measurement_anchor(name: str, side: Optional[str], xy: np.ndarray
     if found is None:
         return None
     joint, central = found
-    if joint in UNSIDED_JOINTS:
-        candidates = [joint]
-    else:
-        chosen = _named_side(words, None if central else side)
-        sides = [chosen] if chosen else list(SIDES)
-        candidates = [SIDE_PREFIX[s] + joint for s in sides]
+    chosen = _named_side(words, None if central else side)
+    candidates = [SIDE_PREFIX[s] + joint
+                  for s in ([chosen] if chosen else SIDES)]
     points = np.array([xy[entity.JOINT_INDEX[c]] for c in candidates])
     points = points[np.isfinite(points).all(axis=1)]
     if len(points) == 0:

@@ -137,7 +137,7 @@ def find_peaks(heatmaps, sigma: float, threshold: float
     joint, y, x = xp.nonzero(is_peak)
     table = xp.stack([x.astype(xp.float32), y.astype(xp.float32),
                       raw[joint, y, x]], axis=1)
-    table = chainer.backend.CpuDevice().send(table)
-    counts = np.bincount(chainer.backend.CpuDevice().send(joint),
-                         minlength=entity.NUM_JOINTS)
+    cpu = chainer.backend.CpuDevice()
+    table = cpu.send(table)
+    counts = np.bincount(cpu.send(joint), minlength=entity.NUM_JOINTS)
     return np.split(table, np.cumsum(counts)[:-1])
