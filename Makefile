@@ -47,7 +47,7 @@ bench: $(BENCH_STAMP)
 
 # The README's example FMS report, from a synthetic deep squat.
 fms-example: $(STAMP)
-	$(PY) -m fms.example data/fms_example
+	$(PY) -m tests.fixtures.fms_example data/fms_example
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache

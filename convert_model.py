@@ -24,9 +24,11 @@ import argparse
 import os
 import sys
 
+from common.cli import Console, run_command
+from common.errors import EXIT_OK
 from models import NETWORKS
-from models.convert import ConversionError, convert
-from models.fetch import MODELS, FetchError, fetch
+from models.convert import convert
+from models.fetch import DEFAULT_WEIGHTS_DIR, MODELS, fetch
 
 PROG = 'convert_model.py'
 
@@ -37,9 +39,9 @@ def parse_args(argv) -> argparse.Namespace:
             prog=f'{PROG} fetch',
             description='Get the original caffemodel and convert it.')
         parser.add_argument('network', choices=sorted(MODELS))
-        parser.add_argument('--dir', default='models',
+        parser.add_argument('--dir', default=DEFAULT_WEIGHTS_DIR,
                             help='folder of the caffemodel and the .npz '
-                                 '(default: models)')
+                                 f'(default: {DEFAULT_WEIGHTS_DIR})')
         args = parser.parse_args(argv[1:])
         args.command = 'fetch'
         return args
@@ -60,12 +62,13 @@ def parse_args(argv) -> argparse.Namespace:
     return args
 
 
-def run_conversion(network: str, source: str, destination: str) -> None:
+def run_conversion(network: str, source: str, destination: str,
+                   console: Console) -> None:
     report = convert(network, source, destination)
     if report.unused_layers:
-        print(f'warning: {len(report.unused_layers)} layer(s) in {source} '
-              f'are not used by {network}: '
-              f'{", ".join(report.unused_layers)}', file=sys.stderr)
+        console.warning(f'{len(report.unused_layers)} layer(s) in {source} '
+                        f'are not used by {network}: '
+                        f'{", ".join(report.unused_layers)}')
     kind = ('PyTorch .pth' if report.source_format == 'pth'
             else f'{report.source_format} caffemodel')
     print(f'{network}: converted {report.layers} layers '
@@ -73,19 +76,20 @@ def run_conversion(network: str, source: str, destination: str) -> None:
           f'{report.seconds:.2f} s -> {destination}')
 
 
+def run(args: argparse.Namespace, console: Console) -> int:
+    if args.command == 'fetch':
+        source = fetch(args.network, args.dir)
+        run_conversion(args.network, source,
+                       os.path.join(args.dir, MODELS[args.network].npz),
+                       console)
+    else:
+        run_conversion(args.network, args.source, args.destination, console)
+    return EXIT_OK
+
+
 def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else list(argv))
-    try:
-        if args.command == 'fetch':
-            source = fetch(args.network, args.dir)
-            run_conversion(args.network, source,
-                           os.path.join(args.dir, MODELS[args.network].npz))
-        else:
-            run_conversion(args.network, args.source, args.destination)
-    except (ConversionError, FetchError) as error:
-        print(f'{PROG}: error: {error}', file=sys.stderr)
-        return 2
-    return 0
+    return run_command(PROG, lambda: run(args, Console(PROG)))
 
 
 if __name__ == '__main__':

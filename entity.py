@@ -141,6 +141,12 @@ DEFAULT_PARAMS = InferenceParams()
 # Face and hands
 # ---------------------------------------------------------------------------
 
+#: Index of each hand on the hand axis of (N, 2, 21, 3) hand keypoint arrays
+#: and of (N, 2, 3) hand boxes: the order of OpenPose's ``hand_left`` and
+#: ``hand_right`` keypoint fields (and of its ``std::array<Rectangle, 2>``
+#: hand rectangles, left first).
+LEFT_HAND, RIGHT_HAND = 0, 1
+
 #: The 21 hand keypoints: 0 is the wrist, then four per finger from the palm
 #: out (thumb 1-4, index 5-8, middle 9-12, ring 13-16, little 17-20).
 HAND_FINGERS: Tuple[Tuple[int, ...], ...] = (
@@ -152,6 +158,19 @@ HAND_BONES: Tuple[Tuple[int, int], ...] = tuple(
 #: One BGR colour per finger (thumb .. little).
 FINGER_COLORS_BGR: Tuple[Tuple[int, int, int], ...] = (
     (0, 0, 255), (0, 255, 255), (0, 255, 0), (255, 255, 0), (255, 0, 255))
+#: Colour of each of the 21 hand keypoints: that of the first finger of
+#: :data:`HAND_FINGERS` containing it (the wrist takes the thumb's).
+HAND_JOINT_COLORS_BGR: Tuple[Tuple[int, int, int], ...] = tuple(
+    next(FINGER_COLORS_BGR[f]
+         for f, finger in enumerate(HAND_FINGERS) if k in finger)
+    for k in range(NUM_HAND_KEYPOINTS))
+#: Colour of each bone of :data:`HAND_BONES`: that of its finger.
+HAND_BONE_COLORS_BGR: Tuple[Tuple[int, int, int], ...] = tuple(
+    FINGER_COLORS_BGR[f]
+    for f, finger in enumerate(HAND_FINGERS)
+    for _ in zip(finger, finger[1:]))
+#: Colour of the face keypoints: white, as OpenPose's ``FACE_COLORS_RENDER``
+#: (``faceParameters.hpp``).
 FACE_COLOR_BGR = (255, 255, 255)
 
 
@@ -164,9 +183,17 @@ class PartParams:
     (``getHandFromPoseIndexes``).
     """
 
-    #: A body joint is used for a region only with at least this score
-    #: (OpenPose: ``thresholdRectangle``).
-    joint_threshold: float = 0.1
+    #: A body joint is used for the face box only when its score is above
+    #: this, strictly (OpenPose's ``faceDetector.cpp``,
+    #: ``FaceDetector::detectFaces``: ``threshold = 0.25f``, compared with
+    #: ``>`` in ``getFaceFromPoseKeypoints``).
+    face_joint_threshold: float = 0.25
+    #: A body joint is used for a hand box only when its score is above
+    #: this, strictly (OpenPose's ``handDetector.cpp``,
+    #: ``HandDetector::detectHands``: ``threshold = 0.03f``, compared with
+    #: ``>`` in ``getHandFromPoseIndexes``; an early version of that file
+    #: used 0.25).
+    hand_joint_threshold: float = 0.03
     #: Hand box centre: the wrist plus this fraction of the elbow->wrist
     #: vector (a third of the forearm beyond the wrist).
     hand_center_forearm_ratio: float = 0.33
@@ -188,6 +215,13 @@ class PartParams:
     #: Value of crop pixels outside the image (OpenPose's extractors warp
     #: the crop with a zero border).
     crop_pad_value: int = 0
+    #: Input normalisation ``x / scale - offset`` of the face and hand
+    #: crops' BGR uint8 pixels (OpenPose's face and hand extractors call
+    #: ``uCharCvMatToFloatPtr(..., normalize=1)``: ``x / 256 - 0.5``, the
+    #: same values as the body network's, but the face and hand networks'
+    #: own).
+    input_scale: float = 256.0
+    input_offset: float = 0.5
     #: A face or hand keypoint is reported when its heatmap peak is above
     #: this (as the DeNA Chainer port; OpenPose reports every peak with its
     #: score and hides low ones when rendering).

@@ -5,9 +5,10 @@ Three commands:
 
 ``analyze INPUT --test TEST --view front|side [--side left|right]``
     INPUT is a keypoint file of ``video_pose_detector.py --json`` (``.jsonl``
-    or ``.json``) or a video (the detector runs on it first).  Follows one
-    subject, measures the angles the test's criteria need, finds the key
-    frame, suggests a 0-3 score with its reasons, and writes
+    or ``.json``) or a video (the pose detector runs on it first, with the
+    detector options: ``--size``, ``--hands``, ...).  Follows one subject,
+    measures the angles the test's criteria need, finds the key frame,
+    suggests a 0-3 score with its reasons, and writes
     ``<subject>_<test>[_<side>]_<view>.json``, ``..._angles.png`` and
     ``..._key_frame.png`` into --out.
 
@@ -19,7 +20,12 @@ Three commands:
 ``calibrate --auto RESULTS/ --coach COACH.csv --out THRESHOLDS.json``
     Searches the criteria thresholds that agree best with the coach, with
     cross-validation by subject, and writes them in the format of
-    ``fms/thresholds.json`` (use them with ``analyze --thresholds``).
+    ``fms/thresholds.json`` (use them with ``analyze --thresholds``), and
+    the figures beside them (``THRESHOLDS_calibration.json``).
+
+Results go to stdout; errors, warnings and notes to stderr.  Bad input: one
+line and exit status 2; Ctrl-C / SIGTERM: 130 / 143.  The work is done by
+the :mod:`fms` library (:mod:`fms.trial` for ``analyze``).
 
 Example::
 
@@ -30,27 +36,37 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
-from typing import List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
-from fms import FmsError
-from fms.protocol import SIDES, TESTS, VIEWS
+from common.cli import Console, run_command
+from common.errors import EXIT_OK, signal_exit_status
+from fms.protocol import SIDES, TESTS, VIEWS, Key
 
-#: File name endings read as keypoint files; anything else is a video.
-KEYPOINT_SUFFIXES = ('.jsonl', '.json')
+if TYPE_CHECKING:
+    from fms.trial import TrialRequest
+
+PROG = 'fms_analyzer.py'
 DEFAULT_RESULTS_DIR = 'fms_results'
-DEFAULT_WEIGHTS = 'models/coco_posenet.npz'
+AGREEMENT_DIR = 'agreement'
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    from pose.options import add_detector_arguments, check_detector_arguments
     parser = argparse.ArgumentParser(
-        description=__doc__.split('\n')[0],
+        prog=PROG, description=__doc__.split('\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='Run "fms_analyzer.py COMMAND --help" for the options of '
-               'each command.')
+        epilog=f'Run "{PROG} COMMAND --help" for the options of each '
+               'command.')
     commands = parser.add_subparsers(dest='command', required=True)
-    _analyze_arguments(commands.add_parser(
-        'analyze', help='score one trial from a video or a keypoint file'))
+    analyze_parser = commands.add_parser(
+        'analyze', help='score one trial from a video or a keypoint file')
+    _analyze_arguments(analyze_parser)
+    video = analyze_parser.add_argument_group('when INPUT is a video')
+    add_detector_arguments(video)
+    video.add_argument('--every', type=int, default=1, metavar='N',
+                       help='run the network on every N-th frame')
     for name, text in (('agreement', 'compare suggested scores with a '
                                      'coach\'s'),
                        ('calibrate', 'fit the thresholds to a coach\'s '
@@ -64,16 +80,23 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     commands.choices['agreement'].add_argument(
         '--out', metavar='DIR',
         help='folder for agreement.json, disagreements.csv and '
-             'confusion_matrices.png (default: DIR/agreement)')
+             f'confusion_matrices.png (default: DIR/{AGREEMENT_DIR})')
     calibrate = commands.choices['calibrate']
     calibrate.add_argument('--out', required=True, metavar='JSON',
-                           help='where to write the calibrated thresholds')
+                           help='where to write the calibrated thresholds '
+                                '(the figures go beside it, '
+                                '<name>_calibration.json)')
     calibrate.add_argument('--thresholds', metavar='JSON',
                            help='thresholds to start from (default: the '
                                 'packaged fms/thresholds.json)')
     calibrate.add_argument('--folds', type=int, default=5,
                            help='cross-validation folds (default 5)')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.command == 'analyze':
+        check_detector_arguments(analyze_parser, args)
+        if args.every < 1:
+            analyze_parser.error('--every must be at least 1')
+    return args
 
 
 def _analyze_arguments(parser: argparse.ArgumentParser) -> None:
@@ -107,129 +130,113 @@ def _analyze_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--thresholds', metavar='JSON',
                         help='criteria thresholds (default: the packaged '
                              'fms/thresholds.json)')
-    video = parser.add_argument_group('when INPUT is a video')
-    video.add_argument('--weights', default=DEFAULT_WEIGHTS,
-                       help=f'body weights (default {DEFAULT_WEIGHTS})')
-    video.add_argument('--gpu', type=int, default=-1,
-                       help='GPU id (default -1: CPU)')
-    video.add_argument('--every', type=int, default=1, metavar='N',
-                       help='run the network on every N-th frame')
 
 
-def trial_stem(subject: str, test: str, side: Optional[str],
-               view: str) -> str:
-    """File name stem of a trial's report: ``anna_aslr_left_side``."""
-    return '_'.join(part for part in (subject, test, side, view) if part)
+def trial_request(args: argparse.Namespace) -> TrialRequest:
+    """The :class:`fms.trial.TrialRequest` of ``analyze``'s arguments."""
+    from fms.trial import TrialRequest
+    return TrialRequest(
+        input=args.input, test=args.test, view=args.view, side=args.side,
+        out_dir=args.out, subject=args.subject, person_id=args.person_id,
+        inputs={'pain': args.pain, 'heels_raised': args.heels_raised,
+                'sex': args.sex, 'pattern': args.pattern},
+        thresholds=args.thresholds)
 
 
-def keypoints_of(args) -> Optional[str]:
-    """The keypoint file to analyse: INPUT itself, or the one written by
-    running the detector on the video INPUT (into --out); None when the
-    detector failed (it has printed why)."""
-    if args.input.lower().endswith(KEYPOINT_SUFFIXES):
-        return args.input
-    import video_pose_detector
-    stem = os.path.splitext(os.path.basename(args.input))[0]
-    os.makedirs(args.out, exist_ok=True)
-    lines = os.path.join(args.out, f'{stem}_keypoints.jsonl')
-    print(f'running the pose detector on {args.input} -> {lines}')
-    status = video_pose_detector.main(
-        ['--video', args.input, '--weights', args.weights, '--gpu',
-         str(args.gpu), '--every', str(args.every), '--no-video', '--json',
-         lines])
-    return lines if status == 0 else None
+def detect(args: argparse.Namespace, keypoints: str,
+           console: Console) -> int:
+    """Run the pose detector on the video ``args.input``, writing the
+    keypoint lines to ``keypoints``; returns the exit status (130/143 when
+    a stop signal ended it)."""
+    from pose.api import run_video
+    from pose.options import report_runtime, video_options
+    console.note(f'running the pose detector on {args.input} -> {keypoints}')
+    os.makedirs(os.path.dirname(os.path.abspath(keypoints)), exist_ok=True)
+    report_runtime(console, args.gpu, args.verbose)
+    summary = run_video(args.input, video_options(
+        args, every=args.every, keypoints_out=keypoints))
+    for warning in summary.warnings:
+        console.warning(warning)
+    for line in summary.lines():
+        console.note(line)
+    if summary.stopped_by:
+        console.error(f'stopped by {summary.stopped_by} during the pose '
+                      f'detection; the keypoints so far are in {keypoints}')
+        return signal_exit_status(signal.Signals[summary.stopped_by])
+    print(f'wrote {keypoints}')
+    return EXIT_OK
 
 
-def analyze(args) -> int:
-    from fms import report
-    from fms.analysis import analyze_track
-    from fms.criteria import load_thresholds
-    from fms.sequence import read_keypoint_file, select_subject
-    from fms.protocol import check_side, check_test, check_view
-    check_side(check_test(args.test), args.side)     # before a long video run
-    check_view(args.view)
-    thresholds = load_thresholds(args.thresholds) if args.thresholds else None
-    path = keypoints_of(args)
-    if path is None:
-        return 2
-    track = select_subject(read_keypoint_file(path), args.person_id,
-                           source=path)
-    inputs = {'pain': args.pain, 'heels_raised': args.heels_raised,
-              'sex': args.sex, 'pattern': args.pattern}
-    analysis = analyze_track(track, args.test, args.side, args.view,
-                             {k: v for k, v in inputs.items()
-                              if v is not None}, thresholds)
-    subject = args.subject or os.path.splitext(
-        os.path.basename(args.input))[0]
-    is_video = path != args.input
-    image = (report.read_video_frame(args.input,
-                                     int(track.frames[analysis.key_index]))
-             if is_video else None)
-    paths = report.write_report(
-        analysis, subject, args.out,
-        trial_stem(subject, analysis.test, analysis.side, analysis.view),
-        image=image, input_paths=[args.input])
-    print_analysis(analysis, subject)
+def analyze(args: argparse.Namespace, console: Console) -> int:
+    from fms.labels import analysis_summary
+    from fms.trial import (analyze_trial, check_request, is_video,
+                           keypoints_path, subject_name, write_trial_report)
+    request = trial_request(args)
+    thresholds = check_request(request)        # before a long video run
+    keypoints = keypoints_path(request)
+    if is_video(request):
+        status = detect(args, keypoints, console)
+        if status != EXIT_OK:
+            return status
+    analysis = analyze_trial(request, keypoints, thresholds)
+    paths = write_trial_report(request, analysis)
+    for line in analysis_summary(analysis, subject_name(request)):
+        print(line)
     for path in paths.values():
         print(f'wrote {path}')
-    return 0
+    return EXIT_OK
 
 
-def print_analysis(analysis, subject: str) -> None:
-    from fms.report import criterion_line
-    side = f' ({analysis.side})' if analysis.side else ''
-    key = analysis.key_index
-    print(f'{subject}: {analysis.test}{side}, {analysis.view} view: '
-          f'suggested score {analysis.score}')
-    print(f'key frame {int(analysis.track.frames[key])} at '
-          f'{analysis.track.times[key]:.2f} s ({analysis.key_reason})')
-    for criterion in analysis.criteria:
-        print(f'  {criterion_line(criterion)}')
-    for reason in analysis.reasons:
-        print(f'  - {reason}')
-
-
-def load_trials(args):
-    """``(coach scores, automatic scores, result documents)`` with a note
+def load_trials(args: argparse.Namespace, console: Console
+                ) -> Tuple[Dict[Key, int], Dict[Key, int], Dict[Key, dict]]:
+    """``(coach scores, automatic scores, result documents)``, with a note
     for the files of --auto that are not results."""
-    from fms.agreement import load_auto_results, load_coach_csv
+    from fms.coach_scores import load_coach_csv
+    from fms.result_files import load_auto_results
     coach = load_coach_csv(args.coach)
     skipped: List[str] = []
     auto, documents = load_auto_results(args.auto, skipped)
     if skipped:
-        print(f'note: skipped {len(skipped)} file(s) in {args.auto} that '
-              f'are not results: {", ".join(map(os.path.basename, skipped))}')
+        console.note(f'skipped {len(skipped)} file(s) in {args.auto} that '
+                     f'are not results: '
+                     f'{", ".join(map(os.path.basename, skipped))}')
     return coach, auto, documents
 
 
-def agreement(args) -> int:
-    from fms.agreement import agreement_report, format_report, write_agreement
-    coach, auto, _ = load_trials(args)
+def agreement(args: argparse.Namespace, console: Console) -> int:
+    from fms.agreement import agreement_report
+    from fms.agreement_files import check_agreement_outputs, write_agreement
+    from fms.agreement_text import format_report
+    out = args.out or os.path.join(args.auto, AGREEMENT_DIR)
+    check_agreement_outputs(out, [args.coach])
+    coach, auto, _ = load_trials(args, console)
     report = agreement_report(auto, coach)
-    print(format_report(report))
-    for path in write_agreement(report, args.out or os.path.join(
-            args.auto, 'agreement')):
+    print(format_report(report), end='')
+    for path in write_agreement(report, out):
         print(f'wrote {path}')
-    return 0
+    return EXIT_OK
 
 
-def calibrate(args) -> int:
-    from fms import calibration, criteria
-    coach, _, documents = load_trials(args)
-    details = criteria.threshold_details(args.thresholds)
-    result = calibration.calibrate(documents, coach, criteria.rescore,
-                                   criteria.search_space(details),
-                                   criteria.threshold_values(details),
-                                   folds=args.folds)
-    print(calibration.format_calibration(result))
-    inputs = [args.coach, criteria.DEFAULT_THRESHOLDS_PATH,
-              *(os.path.join(args.auto, name)
-                for name in os.listdir(args.auto))]
+def calibrate(args: argparse.Namespace, console: Console) -> int:
+    from fms import calibration, calibration_output, scoring, thresholds
+    inputs = [args.coach, thresholds.DEFAULT_THRESHOLDS_PATH]
+    if os.path.isdir(args.auto):
+        inputs += [os.path.join(args.auto, name)
+                   for name in os.listdir(args.auto)]
     if args.thresholds:
         inputs.append(args.thresholds)
-    calibration.write_thresholds(result, args.out, details, inputs)
-    print(f'wrote {args.out}')
-    return 0
+    calibration_output.check_calibration_outputs(args.out, inputs)
+    details = thresholds.threshold_details(args.thresholds)
+    coach, _, documents = load_trials(args, console)
+    result = calibration.calibrate(documents, coach, scoring.rescore,
+                                   thresholds.search_space(details),
+                                   thresholds.threshold_values(details),
+                                   folds=args.folds)
+    print(calibration_output.format_calibration(result), end='')
+    for path in calibration_output.write_calibration(result, args.out,
+                                                     details, inputs):
+        print(f'wrote {path}')
+    return EXIT_OK
 
 
 COMMANDS = {'analyze': analyze, 'agreement': agreement,
@@ -238,14 +245,8 @@ COMMANDS = {'analyze': analyze, 'agreement': agreement,
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    from models.convert import WeightsError
-    from pose.detector import DeviceError
-    from pose.video_io import VideoError
-    try:
-        return COMMANDS[args.command](args)
-    except (FmsError, WeightsError, DeviceError, VideoError) as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 2
+    return run_command(PROG, lambda: COMMANDS[args.command](
+        args, Console(PROG)))
 
 
 if __name__ == '__main__':

@@ -20,8 +20,6 @@ Each figure is printed as soon as it is measured, then the whole table.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import os
 import platform
 import statistics
@@ -41,7 +39,7 @@ import models  # noqa: E402,F401  (NumPy 2 fix before chainer)
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-import pose_detector  # noqa: E402
+from pose.api import Detectors, process_image  # noqa: E402
 from bench import bench_convert, bench_decode, bench_detect, bench_video  # noqa: E402
 from bench import torch_peer  # noqa: E402
 from bench.timing import median_seconds, network_forward  # noqa: E402
@@ -49,7 +47,7 @@ from models import spec as specs  # noqa: E402
 from models.convert import convert  # noqa: E402
 from models.runtime import blas_libraries, cpu_vector_flags  # noqa: E402
 from models.synthetic import write_synthetic_caffemodel  # noqa: E402
-from pose import synthetic_maps  # noqa: E402
+from tests.fixtures import ground_truth_maps  # noqa: E402
 from pose.detector import DeviceError, PoseDetector, get_device  # noqa: E402
 
 #: Network input sizes (height, width) of the issue's targets.
@@ -143,7 +141,7 @@ class Network:
         def forward():
             with chainer.using_config('train', False), \
                     chainer.no_backprop_mode():
-                pafs, heatmaps = self.detector.model(x)
+                heatmaps, pafs = self.detector.model(x)
             return pafs[-1].array, heatmaps[-1].array
         return forward
 
@@ -202,16 +200,13 @@ def image_seconds(network: Network, folder: str, runs: int
     cv2.imwrite(image, frame)
     out = os.path.join(folder, 'out')
     os.makedirs(out, exist_ok=True)
-    args = pose_detector.parse_args(['posenet', network.weights, '--img',
-                                     image, '--out', out])
+    detectors = Detectors(network.detector)
     found = []
 
     def process():
-        with contextlib.redirect_stdout(io.StringIO()):     # its file lines
-            found.append(pose_detector.process_image(network.detector,
-                                                     image, args))
+        found.append(process_image(detectors, image, out))
     seconds = median_seconds(process, runs)
-    return seconds, len(found[-1].poses)
+    return seconds, len(found[-1].detection)
 
 
 def video_run(weights: str, folder: str) -> Tuple[float, int, float]:
@@ -299,16 +294,16 @@ def gpu_table(folder: str, gpu: int, runs: int, printed: List[str]) -> None:
         network = median_seconds(network_forward(detector, x), runs)
         frames = list(rng.integers(0, 256, (batch,) + GPU_SIZE + (3,),
                                    np.uint8))
-        detect = median_seconds(lambda: detector.detect_batch(frames), runs)
+        detect = median_seconds(lambda: detector.predict(frames), runs)
         emit(printed, f'batch {batch}: network {batch / network:7.1f} '
                       f'frames/s ({1e3 * network / batch:.1f} ms a frame); '
                       f'detection {batch / detect:7.1f} frames/s')
 
 
 def other_figures(network: Network, folder: str, printed: List[str]) -> None:
-    truth = synthetic_maps.five_people()
-    heatmaps, pafs = synthetic_maps.ground_truth_maps(
-        truth, synthetic_maps.FRAME_SHAPE)
+    truth = ground_truth_maps.five_people()
+    heatmaps, pafs = ground_truth_maps.ground_truth_maps(
+        truth, ground_truth_maps.FRAME_SHAPE)
     decode_ms = float(np.median(bench_decode.time_decode(heatmaps, pafs,
                                                          50, 5)))
     emit(printed, f'decoding five people at 656x368:        {decode_ms:7.1f} ms '

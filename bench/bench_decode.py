@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Time of decoding the poses of one frame, network excluded.
 
-Builds the exact ground-truth maps (:mod:`pose.synthetic_maps`) of five
-people in a 656 x 368 frame, checks that decoding finds all five, then times
+Builds the exact ground-truth maps
+(:mod:`tests.fixtures.ground_truth_maps`) of five people in a 656 x 368
+frame, checks that decoding finds all five, then times
 :func:`pose.decode.decode_poses` (smoothing included) ``--runs`` times after
 ``--warmup`` runs and prints the median and 90th percentile.
 
@@ -21,7 +22,7 @@ sys.path.insert(0, ROOT)
 
 import numpy as np  # noqa: E402
 
-from pose import synthetic_maps  # noqa: E402
+from tests.fixtures import ground_truth_maps  # noqa: E402
 from pose.decode import decode_poses  # noqa: E402
 
 TARGET_MS = 10.0
@@ -51,11 +52,11 @@ def time_decode(heatmaps: np.ndarray, pafs: np.ndarray, runs: int,
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    truth = synthetic_maps.five_people()
-    height, width = synthetic_maps.FRAME_SHAPE
-    heatmaps, pafs = synthetic_maps.ground_truth_maps(
-        truth, synthetic_maps.FRAME_SHAPE)
-    poses, _ = decode_poses(heatmaps, pafs)
+    truth = ground_truth_maps.five_people()
+    height, width = ground_truth_maps.FRAME_SHAPE
+    heatmaps, pafs = ground_truth_maps.ground_truth_maps(
+        truth, ground_truth_maps.FRAME_SHAPE)
+    poses = decode_poses(heatmaps, pafs).poses
     if len(poses) != len(truth):
         print(f'error: decoded {len(poses)} people, expected {len(truth)}',
               file=sys.stderr)

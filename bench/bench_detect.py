@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 from models import spec as specs  # noqa: E402
 from models.convert import convert  # noqa: E402
 from models.synthetic import write_synthetic_caffemodel  # noqa: E402
-from pose import synthetic_maps  # noqa: E402
+from tests.fixtures import ground_truth_maps  # noqa: E402
 from pose.decode import decode_poses  # noqa: E402
 from pose.detector import PoseDetector, network_input, upsample_maps  # noqa: E402
 from pose.parts import FaceDetector, HandDetector  # noqa: E402
@@ -97,7 +97,7 @@ def part_detectors(folder: str, gpu: int):
 
 def measure_parts(parts, frame, runs):
     """Seconds of --face and --hands for one standing person."""
-    pose = synthetic_maps.standing_person(300, 300, 40)[None]
+    pose = ground_truth_maps.standing_person(300, 300, 40)[None]
     confidences = np.where(pose[..., 2] > 0, 1.0, 0.0).astype(np.float32)
     faces, hands = parts
     return [
@@ -118,8 +118,8 @@ def measure(detector, net, x, scaled, runs):
 
     net_maps = np.random.default_rng(1).random(
         (57, x.shape[2] // 8, x.shape[3] // 8), dtype=np.float32)
-    truth = synthetic_maps.five_people()
-    heatmaps, pafs = synthetic_maps.ground_truth_maps(truth, FRAME)
+    truth = ground_truth_maps.five_people()
+    heatmaps, pafs = ground_truth_maps.ground_truth_maps(truth, FRAME)
     name = 'Chainer (this project), ' + (
         'CPU' if device.xp is np else f'GPU {device}')
     peer = median_seconds(opencv_forward, runs) if net else float('nan')

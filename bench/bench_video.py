@@ -34,10 +34,10 @@ import models  # noqa: E402,F401  (NumPy 2 fix before chainer)
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-import video_pose_detector  # noqa: E402
 from models import spec as specs  # noqa: E402
 from models.convert import convert  # noqa: E402
 from models.synthetic import write_synthetic_caffemodel  # noqa: E402
+from pose.api import VideoOptions, run_video  # noqa: E402
 from pose.detector import PoseDetector, network_input  # noqa: E402
 from bench.timing import median_seconds, network_forward  # noqa: E402
 
@@ -98,12 +98,12 @@ def main() -> None:
 
 def run_command(clip: str, weights: str, folder: str, gpu: int, every: int,
                 end: float = None):
-    """``(wall seconds, summary)`` of the video command on ``clip``."""
-    command = ['--video', clip, '--weights', weights, '--json',
-               os.path.join(folder, 'clip.jsonl'), '--every', str(every),
-               '--gpu', str(gpu)] + (['--end', str(end)] if end else [])
+    """``(wall seconds, summary)`` of a video run on ``clip`` (what the
+    video command does, detectors loaded included)."""
+    options = VideoOptions(weights=weights, device=gpu, every=every, end=end,
+                           keypoints_out=os.path.join(folder, 'clip.jsonl'))
     start = time.perf_counter()
-    summary = video_pose_detector.run(video_pose_detector.parse_args(command))
+    summary = run_video(clip, options)
     return time.perf_counter() - start, summary
 
 

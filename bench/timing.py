@@ -29,6 +29,6 @@ def network_forward(detector, x: np.ndarray) -> Callable[[], None]:
     def forward():
         with chainer.using_config('train', False), \
                 chainer.no_backprop_mode():
-            _, heatmaps = detector.model(xs)
+            heatmaps, _ = detector.model(xs)
         chainer.backend.CpuDevice().send(heatmaps[-1].array)
     return forward

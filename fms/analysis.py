@@ -3,8 +3,15 @@
 :func:`analyze_track` prepares the subject's track (gaps filled, smoothed:
 :func:`fms.sequence.prepare_track`), computes the per-frame curves of the
 test, picks the key frame, measures what the criteria compare there (or
-over the trial) and judges them (:func:`fms.criteria.evaluate`).  Each test
+over the trial) and judges them (:func:`fms.scoring.evaluate`).  Each test
 has one small measuring function (:data:`MEASURES`).
+
+Every measured value is a :class:`fms.measurements.Measurement` record:
+its unit is stated here once (the curve's unit, for a value read off a
+curve) and its anchor names the joint it belongs to (the stepping ankle's
+clearance, the back knee's height, the trunk between the hips), so the
+report writes it there.  Values used only for bookkeeping (a hand length
+in pixels, flags) have no anchor.
 
 Curves (``Analysis.curves``, (T,) float64, NaN where joints are missing);
 "mid" points are the mean of the left and right joints found (in a side
@@ -42,17 +49,22 @@ view both sides project onto about the same place):
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
+from common.numbers import finite_or_none
+from entity import LEFT_HAND, RIGHT_HAND
 from fms import FmsError
 from fms import angles as geo
-from fms.criteria import evaluate, load_thresholds
+from fms.measurements import (CENTRAL, OPPOSITE, TESTED, Anchor, Measurement,
+                              Measurements)
 from fms.protocol import check_side, check_test, check_view
 from fms.results import Analysis
+from fms.scoring import evaluate
 from fms.sequence import DEFAULT_TRACK_PARAMS, Track, TrackParams, \
     prepare_track
+from fms.thresholds import test_thresholds
 
 #: Hand length / forearm length when there are no hand keypoints: hand
 #: 0.108 H, forearm 0.146 H (Drillis & Contini 1966, in Winter 2009).
@@ -71,13 +83,16 @@ PRE_LIFT_FRACTION = 0.1
 
 @dataclasses.dataclass
 class Measures:
-    """What a test's measuring function finds (see :data:`MEASURES`)."""
+    """What a test's measuring function finds (see :data:`MEASURES`):
+    curves (name -> (T,) float64) with their units, the key frame, the
+    measurement records, and the threshold lines of the curves (curve ->
+    [(label, threshold key)])."""
     curves: Dict[str, np.ndarray]
     units: Dict[str, str]
     key_index: int
     key_reason: str
-    measurements: Dict[str, Optional[float]]
-    lines: Dict[str, List[Tuple[str, str]]]   # curve -> (label, key)
+    measurements: Measurements
+    lines: Dict[str, List[Tuple[str, str]]]
 
 
 # ---------------------------------------------------------------------------
@@ -110,26 +125,24 @@ def _key(curve: np.ndarray, largest: bool, what: str) -> int:
     return int(np.argmax(filled) if largest else np.argmin(filled))
 
 
-def _at(curves: Mapping[str, np.ndarray], key: int,
-        names: Sequence[str]) -> Dict[str, Optional[float]]:
-    """Values of the curves ``names`` at ``key`` (None where NaN)."""
-    values = {}
-    for name in names:
-        value = float(curves[name][key])
-        values[name] = value if np.isfinite(value) else None
-    return values
-
-
-def _finite(value) -> Optional[float]:
-    value = float(value)
-    return value if np.isfinite(value) else None
+def _at(curves: Mapping[str, np.ndarray], units: Mapping[str, str],
+        key: int, anchors: Mapping[str, Anchor]) -> Measurements:
+    """The records of the curves named in ``anchors`` at frame ``key``,
+    each with its curve's unit and its anchor."""
+    return {name: Measurement(curves[name][key], units[name], anchor)
+            for name, anchor in anchors.items()}
 
 
 def _nan_stat(function, values: np.ndarray) -> Optional[float]:
     """``function`` (np.nanmax, ...) of the finite values, None if none."""
     finite = values[np.isfinite(values)]
-    return _finite(function(finite)) if finite.size else None
+    return finite_or_none(function(finite)) if finite.size else None
 
+
+#: Anchors of the trunk measures: between the hips, and at the neck (for a
+#: second trunk value of the same trial).
+TRUNK = Anchor('Hip', CENTRAL)
+NECK = Anchor('Neck', CENTRAL)
 
 FULL_BODY = 'film the whole body, feet included, from the {view}'
 
@@ -161,6 +174,11 @@ def _deep_squat(track: Track, side, view: str, inputs) -> Measures:
             dowel_offset=geo.horizontal_offset(wrist, ankle, ankle, knee))
         units.update({name: 'deg' for name in curves if name != 'hip_y'})
         units['dowel_offset'] = 'tibia lengths'
+        anchors = {'knee_flexion': Anchor('Knee'), 'hip_flexion': Anchor(
+            'Hip'), 'trunk_inclination': NECK, 'tibia_inclination': Anchor(
+            'Ankle'), 'torso_tibia_difference': TRUNK,
+            'femur_angle': Anchor('Knee'),
+            'dowel_offset': Anchor('Wrist', CENTRAL)}
         lines = {'femur_angle': [('femur horizontal', 'femur_angle_min_deg')],
                  'torso_tibia_difference': [('limit', 'torso_tibia_max_deg')],
                  'dowel_offset': [('limit', 'dowel_offset_max_tibia')]}
@@ -180,11 +198,15 @@ def _deep_squat(track: Track, side, view: str, inputs) -> Measures:
                                                offsets['right'])
         units.update({name: 'hip widths' for name in curves
                       if name != 'hip_y'})
+        worse = 'left' if not offsets['right'][key] > offsets['left'][key] \
+            else 'right'
+        anchors = {f'knee_medial_offset_{s}': Anchor('Knee', s)
+                   for s in ('left', 'right')}
+        anchors['knee_medial_offset'] = Anchor('Knee', worse)
         lines = {'knee_medial_offset': [('limit',
                                          'knee_medial_max_hip_widths')]}
-    measured = _at(curves, key, [n for n in curves if n != 'hip_y'])
     return Measures(curves, units, key, 'lowest hip position (largest hip '
-                    'y)', measured, lines)
+                    'y)', _at(curves, units, key, anchors), lines)
 
 
 def _hurdle_step(track: Track, side: str, view: str, inputs) -> Measures:
@@ -203,8 +225,9 @@ def _hurdle_step(track: Track, side: str, view: str, inputs) -> Measures:
     if view == 'side':
         curves['trunk_inclination'] = geo.inclination(hip, shoulder)
         units['trunk_inclination'] = 'deg'
-        measured = {'trunk_forward_lean': _finite(
-                        curves['trunk_inclination'][key])}
+        measured = {'trunk_forward_lean': Measurement(
+            curves['trunk_inclination'][key], units['trunk_inclination'],
+            TRUNK)}
         lines = {'trunk_inclination': [('limit', 'trunk_forward_max_deg')]}
     else:
         width = np.abs(step['Hip'][:, 0] - stance['Hip'][:, 0])
@@ -220,13 +243,15 @@ def _hurdle_step(track: Track, side: str, view: str, inputs) -> Measures:
             geo.joint(xy, 'Shoulder', 'left')))
         units.update(leg_alignment='hip widths', trunk_lateral_lean='deg',
                      shoulder_tilt='deg')
-        measured = _at(curves, key, ['leg_alignment', 'trunk_lateral_lean',
-                                     'shoulder_tilt'])
+        measured = _at(curves, units, key, {
+            'leg_alignment': Anchor('Knee'), 'trunk_lateral_lean': TRUNK,
+            'shoulder_tilt': Anchor('Shoulder', CENTRAL)})
         lines = {'leg_alignment': [('limit', 'leg_alignment_max_hip_widths')],
                  'trunk_lateral_lean': [('limit', 'trunk_lateral_max_deg')],
                  'shoulder_tilt': [('limit', 'shoulder_tilt_max_deg')]}
     lines['stepping_ankle_height'] = [('hurdle', 'clearance_min_shanks')]
-    measured['clearance'] = _finite(height[key])
+    measured['clearance'] = Measurement(
+        height[key], units['stepping_ankle_height'], Anchor('Ankle'))
     return Measures(curves, units, key, 'highest stepping ankle', measured,
                     lines)
 
@@ -250,9 +275,12 @@ def _inline_lunge(track: Track, side: str, view: str, inputs) -> Measures:
                                       - back_knee[:, 1]) / shank
         units.update(trunk_inclination='deg',
                      back_knee_height='shank lengths')
-        measured = _at(curves, key, ['trunk_inclination', 'back_knee_height'])
-        measured['trunk_inclination_range'] = _nan_stat(
-            np.ptp, curves['trunk_inclination'])
+        measured = _at(curves, units, key, {
+            'trunk_inclination': TRUNK,
+            'back_knee_height': Anchor('Knee', OPPOSITE)})
+        measured['trunk_inclination_range'] = Measurement(_nan_stat(
+            np.ptp, curves['trunk_inclination']), units['trunk_inclination'],
+            NECK)
         lines = {'trunk_inclination': [('limit',
                                         'trunk_inclination_max_deg')],
                  'back_knee_height': [('board',
@@ -266,7 +294,8 @@ def _inline_lunge(track: Track, side: str, view: str, inputs) -> Measures:
             front['Hip'], front['Knee'], front['Ankle'],
             geo.joint(xy, 'Hip', back)))
         units.update(trunk_lateral_lean='deg', knee_alignment='deg')
-        measured = _at(curves, key, ['trunk_lateral_lean', 'knee_alignment'])
+        measured = _at(curves, units, key, {
+            'trunk_lateral_lean': TRUNK, 'knee_alignment': Anchor('Knee')})
         lines = {'trunk_lateral_lean': [('limit', 'trunk_lateral_max_deg')],
                  'knee_alignment': [('limit', 'knee_alignment_max_deg')]}
     return Measures(curves, units, key, 'lowest hip position (largest hip '
@@ -287,7 +316,8 @@ def _fists(track: Track) -> Tuple[np.ndarray, np.ndarray, float, bool]:
                                hands[:, :, HAND_MIDDLE_TIP]).ravel()
         both = np.isfinite(centres).all(axis=(1, 2))
         if both.any() and np.isfinite(lengths).any():
-            return (centres[:, 0], centres[:, 1], float(np.nanpercentile(
+            return (centres[:, LEFT_HAND], centres[:, RIGHT_HAND],
+                    float(np.nanpercentile(
                 lengths, HAND_LENGTH_PERCENTILE)), False)
     xy = track.xy
     forearms = np.concatenate([geo.distance(geo.joint(xy, 'Elbow', s),
@@ -308,12 +338,13 @@ def _shoulder_mobility(track: Track, side: str, view: str,
              'shoulder_mobility', view, 'film both hands, from behind')
     distance = geo.distance(left, right) / hand_length
     key = _key(distance, False, 'the fist distance')
-    measured = {'fist_distance': _finite(distance[key]),
-                'hand_length_px': hand_length,
-                'hand_length_estimated': 1.0 if estimated else 0.0}
-    return Measures({'fist_distance': distance},
-                    {'fist_distance': 'hand lengths'}, key,
-                    'smallest fist distance', measured,
+    curves, units = {'fist_distance': distance}, {'fist_distance':
+                                                  'hand lengths'}
+    measured = _at(curves, units, key, {'fist_distance': Anchor('Wrist')})
+    measured.update(hand_length_px=Measurement(hand_length, 'px'),
+                    hand_length_estimated=Measurement(
+                        1.0 if estimated else 0.0, 'flag'))
+    return Measures(curves, units, key, 'smallest fist distance', measured,
                     {'fist_distance': [
                         ('3', 'within_one_max_hands'),
                         ('2', 'within_one_and_half_max_hands')]})
@@ -331,10 +362,12 @@ def _aslr(track: Track, side: str, view: str, inputs) -> Measures:
     position = geo.projection_fraction(raised['Ankle'], lying['Knee'],
                                        lying['Hip'])
     curves = {'leg_raise': leg_raise, 'ankle_position': position}
+    units = {'leg_raise': 'deg', 'ankle_position': 'fraction'}
     key = _key(leg_raise, True, 'the leg raise angle')
-    return Measures(curves, {'leg_raise': 'deg', 'ankle_position': 'fraction'},
-                    key, 'largest leg raise angle',
-                    _at(curves, key, ['ankle_position', 'leg_raise']),
+    return Measures(curves, units, key, 'largest leg raise angle',
+                    _at(curves, units, key, {
+                        'ankle_position': Anchor('Ankle'),
+                        'leg_raise': Anchor('Hip')}),
                     {'ankle_position': [
                         ('mid-thigh', 'mid_thigh_min_fraction'),
                         ('knee', 'knee_min_fraction')]})
@@ -359,15 +392,19 @@ def _pushup(track: Track, side, view: str, inputs) -> Measures:
     top = np.nanmax(rise)
     lift = rise >= LIFT_FRACTION * top
     before = (rise < PRE_LIFT_FRACTION * top) & (np.arange(len(rise)) < key)
+    units = {'shoulder_rise': 'px', 'hip_deviation': 'deg',
+             'hand_position': 'shoulder-to-nose lengths'}
     measured = {
-        'hip_deviation': _nan_stat(np.max, deviation[lift]),
-        'hand_position': _nan_stat(np.median, hand[before]),
-        'shoulder_rise_px': _finite(top)}
+        'hip_deviation': Measurement(_nan_stat(np.max, deviation[lift]),
+                                     units['hip_deviation'], TRUNK),
+        'hand_position': Measurement(_nan_stat(np.median, hand[before]),
+                                     units['hand_position'],
+                                     Anchor('Wrist', CENTRAL)),
+        'shoulder_rise_px': Measurement(top, 'px')}
     curves = {'shoulder_rise': rise, 'hip_deviation': deviation,
               'hand_position': hand}
-    return Measures(curves, {'shoulder_rise': 'px', 'hip_deviation': 'deg',
-                             'hand_position': 'shoulder-to-nose lengths'},
-                    key, 'highest shoulder during the lift', measured,
+    return Measures(curves, units, key, 'highest shoulder during the lift',
+                    measured,
                     {'hip_deviation': [('limit', 'one_unit_max_deg')],
                      'hand_position': [('forehead', 'hand_forehead_min'),
                                        ('chin', 'hand_chin_min'),
@@ -409,14 +446,19 @@ def _rotary_stability(track: Track, side: str, view: str,
                                             limb['Knee']) / trunk,
         'trunk_angle': geo.angle_below_horizontal(hip, shoulder)}
     key = _key(curves['reach'], True, 'the reach')
-    measured = _at(curves, key, ['arm_angle', 'leg_angle'])
-    measured.update(
-        elbow_knee_distance=_nan_stat(np.min,
-                                      curves['elbow_knee_distance'][key:]),
-        trunk_angle_range=_nan_stat(np.ptp, curves['trunk_angle']),
-        same_side_leg=1.0 if leg == side else 0.0)
     units = {name: 'deg' for name in curves}
     units.update(reach='trunk lengths', elbow_knee_distance='trunk lengths')
+    measured = _at(curves, units, key, {
+        'arm_angle': Anchor('Shoulder'),
+        'leg_angle': Anchor('Hip', TESTED if leg == side else OPPOSITE)})
+    measured.update(
+        elbow_knee_distance=Measurement(
+            _nan_stat(np.min, curves['elbow_knee_distance'][key:]),
+            units['elbow_knee_distance'], Anchor('Elbow')),
+        trunk_angle_range=Measurement(
+            _nan_stat(np.ptp, curves['trunk_angle']), units['trunk_angle'],
+            TRUNK),
+        same_side_leg=Measurement(1.0 if leg == side else 0.0, 'flag'))
     return Measures(curves, units, key, 'largest reach (moving wrist to '
                     'moving ankle)', measured,
                     {'arm_angle': [('limit', 'arm_extension_max_deg')],
@@ -440,24 +482,6 @@ MEASURES: Dict[str, Measure] = {
 }
 
 
-def thresholds_for(test: str, thresholds: Optional[Mapping] = None
-                    ) -> Dict[str, float]:
-    """The threshold values of ``test``: the packaged ones, overridden by
-    ``thresholds`` (either the test's key -> value, or test -> key ->
-    value as :func:`fms.criteria.load_thresholds` returns)."""
-    values = dict(load_thresholds()[test])
-    if thresholds:
-        given = thresholds.get(test, thresholds) \
-            if isinstance(thresholds.get(test), Mapping) else thresholds
-        unknown = [k for k in given if k not in values]
-        if unknown:
-            raise FmsError(f'unknown thresholds for {test}: '
-                           f'{", ".join(unknown)}; {test} has '
-                           f'{", ".join(values)}')
-        values.update({k: float(v) for k, v in given.items()})
-    return values
-
-
 def analyze_track(track: Track, test: str, side: Optional[str], view: str,
                   inputs: Mapping, thresholds: Optional[Mapping] = None,
                   params: TrackParams = DEFAULT_TRACK_PARAMS) -> Analysis:
@@ -470,7 +494,7 @@ def analyze_track(track: Track, test: str, side: Optional[str], view: str,
         inputs: what the camera cannot see: ``pain``, ``heels_raised``,
             ``sex`` ('male'/'female', push-up), ``pattern`` (rotary).
         thresholds: overrides of the packaged thresholds (see
-            :func:`thresholds_for`).
+            :func:`fms.thresholds.test_thresholds`).
         params: gap filling and smoothing of the track.
 
     Returns:
@@ -485,7 +509,7 @@ def analyze_track(track: Track, test: str, side: Optional[str], view: str,
     check_test(test)
     side = check_side(test, side)
     check_view(view)
-    values = thresholds_for(test, thresholds)
+    values = test_thresholds(test, thresholds)
     prepared = prepare_track(track, params)
     measures = MEASURES[test](prepared, side, view, inputs)
     score, criteria, reasons = evaluate(test, view, measures.measurements,

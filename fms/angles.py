@@ -77,16 +77,6 @@ def distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return _norm(_xy(b) - _xy(a))
 
 
-def distance_in_lengths(a: np.ndarray, b: np.ndarray, start: np.ndarray,
-                        end: np.ndarray) -> np.ndarray:
-    """(T,) distance ``|a b|`` divided by the length ``|start end|`` of a
-    reference segment (e.g. fist distance in hand lengths); NaN where the
-    segment has zero length."""
-    length = distance(start, end)
-    with np.errstate(invalid='ignore', divide='ignore'):
-        return np.where(length > 0, distance(a, b) / length, np.nan)
-
-
 def interior_angle(a: np.ndarray, vertex: np.ndarray,
                    c: np.ndarray) -> np.ndarray:
     """(T,) angle at ``vertex`` between the rays vertex->a and vertex->c,

@@ -24,22 +24,22 @@ Judgement: the calibration *generalises* when the cross-validated kappa
 over all trials is higher than the kappa of the defaults by more than
 :data:`GENERALISE_MARGIN`; the in-sample kappa is no evidence, having been
 fitted to those very trials.
+
+:mod:`fms.calibration_output` prints the result and writes the thresholds
+file and the calibration's figures.
 """
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 
 from fms import FmsError
-from fms.agreement import (NOT_AVAILABLE, OVERALL, Key, aligned_table,
-                           exact_agreement, kappa_text, trial_name,
-                           weighted_kappa)
-from fms.protocol import SCORES, TESTS
-from pose.images import same_file, write_atomic
+from fms.agreement import OVERALL
+from fms.protocol import SCORES, TESTS, Key, trial_name
+from fms.statistics import exact_agreement, weighted_kappa
 
 #: threshold key -> value, for one test.
 Thresholds = Dict[str, float]
@@ -60,11 +60,6 @@ KAPPA_TIE = 1e-9
 UNDEFINED_KAPPA_OBJECTIVE = 1.0
 #: The cross-validated kappa must beat the defaults' by more than this.
 GENERALISE_MARGIN = 0.0
-
-#: ``source`` of a calibrated entry of the thresholds file.
-CALIBRATED_SOURCE = 'calibrated to coach scores on {n} trials'
-CALIBRATION_FORMAT = 'fms-calibration'
-CALIBRATION_VERSION = 1
 
 
 @dataclasses.dataclass
@@ -391,126 +386,3 @@ def calibrate(documents: Dict[Key, dict], coach: Dict[Key, int],
                                           thresholds), coach),
         cross_validated=cross, folds=fold_results, generalises=generalises,
         judgement=judgement)
-
-
-# ---------------------------------------------------------------------------
-# Presenting and writing
-# ---------------------------------------------------------------------------
-
-def _figure_cells(figures: Optional[Figures]) -> List[str]:
-    if figures is None:
-        return [NOT_AVAILABLE, NOT_AVAILABLE]
-    exact = NOT_AVAILABLE if math.isnan(figures.exact) \
-        else f'{figures.exact:.2f}'
-    return [kappa_text(figures.kappa, figures.n), exact]
-
-
-def _figures_table(result: CalibrationResult) -> List[List[str]]:
-    rows = [['test', 'n', 'kappa before', 'exact before', 'kappa in-sample',
-             'exact in-sample', 'kappa cross-val', 'exact cross-val']]
-    names = [t for t in TESTS if t in result.before] + [OVERALL]
-    for name in names:
-        row = [name, str(result.before[name].n)]
-        for figures in (result.before, result.in_sample,
-                        result.cross_validated):
-            row += _figure_cells(figures.get(name))
-        rows.append(row)
-    return rows
-
-
-def _threshold_lines(result: CalibrationResult) -> List[str]:
-    lines = []
-    for test, n in result.fitted.items():
-        for name in result.searched[test]:
-            old = result.defaults[test][name]
-            new = result.thresholds[test][name]
-            change = 'unchanged' if old == new else f'{old:g} -> {new:g}'
-            lines.append(f'{test}.{name}: {change} (fitted on {n} trials)')
-    lines += [f'{test}: kept the defaults ({why})'
-              for test, why in result.kept_defaults.items()]
-    return lines
-
-
-def format_calibration(result: CalibrationResult) -> str:
-    """The calibration as plain text with an aligned table."""
-    lines = [f'Calibration to the coach scores: {result.n_trials} trials, '
-             f'{len(result.subjects)} subjects, {len(result.folds)}-fold '
-             f'cross-validation by subject', '']
-    lines += aligned_table(_figures_table(result), [False] + [True] * 7)
-    lines += ['', 'Thresholds'] + _threshold_lines(result) + ['', 'Folds']
-    lines += [f'fold {f.index + 1}: held out {", ".join(f.held_out_subjects)}'
-              f' ({f.n_held_out} trials), fitted on {f.n_train} trials'
-              for f in result.folds]
-    lines += ['', result.judgement,
-              'in-sample figures are fitted to the same trials and are '
-              'optimistic; judge by the cross-validated ones']
-    return '\n'.join(lines) + '\n'
-
-
-def _figures_document(figures: Dict[str, Figures]) -> dict:
-    def number(value: float) -> Optional[float]:
-        return None if math.isnan(value) else float(value)
-    return {name: {'n': f.n, 'exact': number(f.exact),
-                   'kappa': number(f.kappa)} for name, f in figures.items()}
-
-
-def calibration_document(result: CalibrationResult) -> dict:
-    """The calibration as a JSON-ready dict (NaN figures become null)."""
-    return {
-        'format': CALIBRATION_FORMAT, 'version': CALIBRATION_VERSION,
-        'kappa_weights': 'quadratic', 'n_trials': result.n_trials,
-        'subjects': list(result.subjects),
-        'thresholds': result.thresholds, 'defaults': result.defaults,
-        'fitted': dict(result.fitted), 'searched': dict(result.searched),
-        'kept_defaults': dict(result.kept_defaults),
-        'before': _figures_document(result.before),
-        'in_sample': _figures_document(result.in_sample),
-        'cross_validated': _figures_document(result.cross_validated),
-        'folds': [dataclasses.asdict(f) for f in result.folds],
-        'generalises': result.generalises, 'judgement': result.judgement,
-        'min_trials_to_fit': MIN_TRIALS_TO_FIT,
-    }
-
-
-def calibrated_entries(result: CalibrationResult,
-                       details: Dict[str, Dict[str, dict]]
-                       ) -> Dict[str, Dict[str, dict]]:
-    """A copy of ``details`` (test -> key -> ``{"value", "unit", "range",
-    "step", "description", "source"}``) with the fitted thresholds' value and
-    source replaced; the other entries are unchanged."""
-    entries = {test: {key: dict(entry) for key, entry in keys.items()}
-               for test, keys in details.items()}
-    for test, n in result.fitted.items():
-        for key in result.searched[test]:
-            if key not in entries.get(test, {}):
-                raise FmsError(f'{test} threshold {key!r} is not in the '
-                               f'packaged thresholds: calibrate with the '
-                               f'packaged threshold names')
-            entries[test][key]['value'] = float(result.thresholds[test][key])
-            entries[test][key]['source'] = CALIBRATED_SOURCE.format(n=n)
-    return entries
-
-
-def write_thresholds(result: CalibrationResult, path: str,
-                     details: Dict[str, Dict[str, dict]],
-                     inputs: Sequence[str] = ()) -> None:
-    """Write the calibrated thresholds to ``path`` (JSON, atomically) in the
-    format of the packaged defaults: test -> key -> entry, as
-    :func:`calibrated_entries`.
-
-    Args:
-        details: the packaged entries, test -> key -> entry.
-        inputs: paths of the input files (coach CSV, result files, the
-            packaged thresholds); ``path`` must be none of them.
-
-    Raises:
-        FmsError: ``path`` is an input file, or a fitted threshold is not in
-            ``details``.
-    """
-    for source in inputs:
-        if same_file(path, source):
-            raise FmsError(f'{path} is one of the input files: write the '
-                           f'calibrated thresholds to another path')
-    entries = calibrated_entries(result, details)
-    text = json.dumps(entries, indent=2, allow_nan=False) + '\n'
-    write_atomic(path, text.encode('utf-8'))

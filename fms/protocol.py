@@ -7,7 +7,7 @@ tests and the 0-3 scale are those of Cook, Burton and Hoogenboom's FMS
 """
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import Mapping, Optional, Tuple
 
 from fms import FmsError
 
@@ -49,17 +49,57 @@ def check_test(test: str) -> str:
     return test
 
 
+def is_bilateral(test: str) -> bool:
+    """Whether ``test`` is scored per side (one of :data:`BILATERAL_TESTS`)."""
+    return test in BILATERAL_TESTS
+
+
+def side_is_valid(test: str, side: Optional[str]) -> bool:
+    """The side rule of a trial: left or right for a bilateral test, no side
+    (None or '') for the others."""
+    if is_bilateral(test):
+        return side in SIDES
+    return side in (None, '')
+
+
+def side_problem(test: str, side: Optional[str]) -> Optional[str]:
+    """Why ``side`` is not a side of a trial of ``test`` (one phrase), or
+    None when it is (:func:`side_is_valid`)."""
+    if side_is_valid(test, side):
+        return None
+    if is_bilateral(test):
+        got = f'got {side!r}' if side else 'it is empty'
+        return f'{test} is scored per side: give left or right ({got})'
+    return (f'{test} is not scored per side: leave the side empty (got '
+            f'{side!r})')
+
+
+def trial_sides(test: str) -> Tuple[Optional[str], ...]:
+    """The sides of one screen of ``test``: :data:`SIDES` for a bilateral
+    test, ``(None,)`` for the others."""
+    return SIDES if is_bilateral(test) else (None,)
+
+
+def counted_score(test: str, by_side: Mapping[Optional[str], int]
+                  ) -> Optional[int]:
+    """The score that counts for ``test`` from its trial scores by side: the
+    lower side's for a bilateral test (None unless both sides are scored),
+    the single score (side None) for the others."""
+    sides = trial_sides(test)
+    if not all(side in by_side for side in sides):
+        return None
+    return min(by_side[side] for side in sides)
+
+
 def check_side(test: str, side: Optional[str]) -> Optional[str]:
     """The side to record for ``test``: required (left/right) for bilateral
     tests, ``None`` for the others (a side given for them is an error)."""
-    if test in BILATERAL_TESTS:
-        if side not in SIDES:
-            raise FmsError(f'{test} is scored per side: give --side left or '
-                           f'--side right')
-        return side
-    if side not in (None, ''):
-        raise FmsError(f'{test} is not scored per side: leave out --side')
-    return None
+    if side_is_valid(test, side):
+        return side if is_bilateral(test) else None
+    if is_bilateral(test):
+        raise FmsError(f'{test} is scored per side: give --side left or '
+                       f'--side right')
+    raise FmsError(f'{test} is not scored per side: leave out --side')
 
 
 def check_view(view: str) -> str:
@@ -67,3 +107,21 @@ def check_view(view: str) -> str:
     if view not in VIEWS:
         raise FmsError(f'unknown view {view!r}: use front or side')
     return view
+
+
+#: A trial: ``(subject, test, side)``, side None for the tests not scored
+#: per side.  Scores of trials are dicts ``{Key: score 0-3}``.
+Key = Tuple[str, str, Optional[str]]
+
+
+def trial_name(key: Key) -> str:
+    """``'S1 hurdle_step (left)'`` or ``'S1 deep_squat'``."""
+    subject, test, side = key
+    return f'{subject} {test}' + (f' ({side})' if side else '')
+
+
+def trial_order(key: Key) -> tuple:
+    """Sort key of trials: by subject, then in screen order, then side."""
+    subject, test, side = key
+    order = TESTS.index(test) if test in TESTS else len(TESTS)
+    return subject, order, side or ''

@@ -1,23 +1,25 @@
 """One subject's keypoints over time, read from a keypoint file.
 
-The keypoint files are those of ``video_pose_detector.py --json``: one JSON
-object per line, ``{"frame", "time", "carried", "people": [{"person_id":
-[id], "pose_keypoints_2d": [x0, y0, c0, ...], "hand_left_keypoints_2d":
-[...], "hand_right_keypoints_2d": [...]}, ...]}``.
+The keypoint files are those of ``video_pose_detector.py --json``, read and
+validated by :func:`pose.keypoints.read_keypoint_lines` (the one owner of
+their format).  This module makes the movement analysis' choices: which
+frames to keep (:func:`read_keypoint_file`), which person is the subject
+(:func:`select_subject`), and how the track is cleaned before measuring
+(:func:`prepare_track`: gaps filled, then smoothed).
 """
 from __future__ import annotations
 
 import dataclasses
-import json
-import math
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from entity import NUM_HAND_KEYPOINTS, NUM_JOINTS
 from fms import FmsError
-from pose.keypoints import (OPENPOSE_HAND_FIELDS, OPENPOSE_PERSON_ID_FIELD,
-                            OPENPOSE_POSE_FIELD, OPENPOSE_UNTRACKED_PERSON_ID)
+from pose.keypoints import (CARRIED_FIELD, DECODE_FAILED_FIELD, FRAME_FIELD,
+                            HAND_FIELDS, PEOPLE_FIELD, POSE_FIELD, TIME_FIELD,
+                            keypoint_array, read_keypoint_lines)
+from pose.keypoints import person_id as person_id_of
 
 
 @dataclasses.dataclass
@@ -30,8 +32,9 @@ class Track:
         xy: (T, 18, 2) float64 ``(x, y)`` image pixels (x right, y down),
             joints in :data:`entity.JOINT_NAMES` order; NaN where missing.
         confidence: (T, 18) float64 joint confidence, 0 where missing.
-        hands: None, or (T, 2, 21, 2) float64 ``(x, y)`` of the (left,
-            right) hand keypoints; NaN where missing.
+        hands: None, or (T, 2, 21, 2) float64 ``(x, y)`` of the hand
+            keypoints, hands in :data:`pose.keypoints.HAND_FIELDS` order
+            (left, right); NaN where missing.
         person_id: the tracker's id of the subject (-1 when untracked).
         source: the file the track was read from ('' when synthetic).
     """
@@ -51,24 +54,11 @@ class Track:
 # Reading keypoint files
 # ---------------------------------------------------------------------------
 
-#: Values per keypoint in the files: x, y, confidence.
-VALUES_PER_KEYPOINT = 3
-
-#: The fields of a person as the keypoint files write them; the hand
-#: fields in the order of :attr:`Track.hands`' hand axis.
-HAND_FIELDS = OPENPOSE_HAND_FIELDS
-POSE_FIELD = OPENPOSE_POSE_FIELD
-PERSON_ID_FIELD = OPENPOSE_PERSON_ID_FIELD
-#: Fields every line of a video's keypoint file has: frame index, seconds.
-FRAME_FIELDS = ('frame', 'time')
-#: The id of a person in an untracked file (OpenPose writes ``[-1]``).
-UNTRACKED_ID = OPENPOSE_UNTRACKED_PERSON_ID
-
-
 def read_keypoint_file(path: str) -> List[dict]:
-    """The frame records of a keypoint file, in file order.
+    """The frame records of a keypoint file that carry a detection, in file
+    order.
 
-    Frames whose image failed to decode (``"decode_failed": true``) carry no
+    Frames whose image failed to decode (``decode_failed``) carry no
     detection and are skipped.  ``carried`` frames (between the frames the
     network ran on, with ``--every N``) repeat the last detection: they are
     dropped too, because repeated poses followed by a jump would distort
@@ -77,106 +67,26 @@ def read_keypoint_file(path: str) -> List[dict]:
     say which they are.
 
     Returns:
-        One dict per kept line, as written (``frame``, ``time``,
-        ``people``, ...).
+        One dict per kept line, as written
+        (:func:`pose.keypoints.frame_record`).
 
     Raises:
-        FmsError: the file is missing or unreadable, a line is not JSON or
-            has no ``people``, or no frame is left.
+        pose.keypoints.KeypointFileError: the file is missing or
+            unreadable, or a line is not a valid frame record.
+        FmsError: no detected frame is left.
     """
-    try:
-        with open(path, encoding='utf-8') as stream:
-            lines = stream.readlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise FmsError(f'cannot read keypoint file {path}: {error}; give the '
-                       f'file written by video_pose_detector.py --json')
-    records = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        record = _parse_line(line, number, path)
-        if record.get('decode_failed') or record.get('carried'):
-            continue
-        records.append(record)
+    records = [record for record in read_keypoint_lines(path)
+               if not record.get(DECODE_FAILED_FIELD)
+               and not record.get(CARRIED_FIELD)]
     if not records:
         raise FmsError(f'{path} holds no detected frame: run '
                        f'video_pose_detector.py --json on the video again')
     return records
 
 
-def _parse_line(line: str, number: int, path: str) -> dict:
-    """The record of line ``number`` (1-based) of ``path``."""
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise FmsError(f'{path}, line {number} is not JSON ({error.msg}): '
-                       f'give a keypoint file written by '
-                       f'video_pose_detector.py --json')
-    if not isinstance(record, dict) or not isinstance(
-            record.get('people'), list):
-        raise FmsError(f'{path}, line {number} has no "people" list: give a '
-                       f'keypoint file written by video_pose_detector.py '
-                       f'--json')
-    if not all(isinstance(record.get(field), (int, float))
-               and not isinstance(record.get(field), bool)
-               and math.isfinite(record[field]) for field in FRAME_FIELDS):
-        raise FmsError(f'{path}, line {number} has no "frame" and "time" (a '
-                       f'single image\'s keypoints?): give the keypoint file '
-                       f'of a video, written by video_pose_detector.py --json')
-    for person in record['people']:
-        if not _well_formed(person):
-            raise FmsError(f'{path}, line {number}: a person is not an '
-                           f'object with a numeric "person_id" and numeric '
-                           f'keypoint lists: give a keypoint file written '
-                           f'by video_pose_detector.py --json')
-    return record
-
-
-def _well_formed(person) -> bool:
-    """Whether a ``people`` entry can be read: a dict whose id is a number
-    (or a list of one) and whose keypoint fields are lists of numbers."""
-    if not isinstance(person, dict):
-        return False
-    person_id = person.get(PERSON_ID_FIELD, UNTRACKED_ID)
-    if isinstance(person_id, list):
-        person_id = person_id[0] if person_id else UNTRACKED_ID
-    fields = [person.get(field) or [] for field in (POSE_FIELD, *HAND_FIELDS)]
-    return (isinstance(person_id, int) and not isinstance(person_id, bool)
-            and all(isinstance(values, list)
-                    and all(isinstance(v, (int, float)) for v in values)
-                    for values in fields))
-
-
 # ---------------------------------------------------------------------------
 # Choosing the subject
 # ---------------------------------------------------------------------------
-
-def keypoint_array(values: Sequence[float], count: int
-                   ) -> Tuple[np.ndarray, np.ndarray]:
-    """``(xy, confidence)`` of a flat ``[x0, y0, c0, ...]`` list.
-
-    Returns:
-        xy: (count, 2) float64 ``(x, y)`` pixels, NaN where the keypoint is
-            missing (confidence <= 0, written as 0, 0, 0) or where the list
-            is empty or short.
-        confidence: (count,) float64, 0 where missing.
-    """
-    flat = np.zeros(count * VALUES_PER_KEYPOINT, np.float64)
-    values = np.asarray(values, np.float64).ravel()[:flat.size]
-    flat[:values.size] = values
-    points = flat.reshape(count, VALUES_PER_KEYPOINT)
-    found = points[:, 2] > 0
-    xy = np.where(found[:, None], points[:, :2], np.nan)
-    return xy, np.where(found, points[:, 2], 0.0)
-
-
-def _person_id(person: dict) -> int:
-    """The tracker id of a ``people`` entry (``[id]`` or ``id``)."""
-    value = person.get(PERSON_ID_FIELD, UNTRACKED_ID)
-    if isinstance(value, (list, tuple)):
-        value = value[0] if value else UNTRACKED_ID
-    return int(value)
-
 
 def body_size(xy: np.ndarray) -> float:
     """Diagonal (pixels) of the bounding box of the found joints of one
@@ -191,24 +101,25 @@ def _frame_people(record: dict) -> Dict[int, dict]:
     """Person id -> its entry in one frame; when an id appears more than
     once (untracked files: every id is -1) the largest body is kept."""
     people: Dict[int, Tuple[float, dict]] = {}
-    for person in record['people']:
-        xy, _ = keypoint_array(person.get(POSE_FIELD, []), NUM_JOINTS)
+    for person in record[PEOPLE_FIELD]:
+        xy, _ = keypoint_array(person.get(POSE_FIELD) or [], NUM_JOINTS)
         size = body_size(xy)
-        person_id = _person_id(person)
-        if person_id not in people or size > people[person_id][0]:
-            people[person_id] = (size, person)
-    return {person_id: entry for person_id, (_, entry) in people.items()}
+        pid = person_id_of(person)
+        if pid not in people or size > people[pid][0]:
+            people[pid] = (size, person)
+    return {pid: entry for pid, (_, entry) in people.items()}
 
 
 def select_subject(records: Sequence[dict], person_id: Optional[int] = None,
                    source: str = '') -> Track:
     """The track of one person through the frame records.
 
-    The subject is ``person_id`` when given, else the person present in
-    most frames (ties: the larger mean body size, the bounding-box diagonal
-    of the found joints).  Frames where the subject is absent become all-NaN
-    rows, so the track keeps one row per record.  Hand keypoints are filled
-    when the file has them for the subject (else ``hands`` is None).
+    The subject is the person ``person_id`` when given, else the person
+    present in most frames (ties: the larger mean body size, the
+    bounding-box diagonal of the found joints).  Frames where the subject is
+    absent become all-NaN rows, so the track keeps one row per record.
+    Hand keypoints are filled when the file has them for the subject (else
+    ``hands`` is None).
 
     Raises:
         FmsError: no person in any frame, or ``person_id`` absent (the
@@ -219,7 +130,7 @@ def select_subject(records: Sequence[dict], person_id: Optional[int] = None,
     sizes: Dict[int, float] = {}
     for people in frames:
         for pid, person in people.items():
-            xy, _ = keypoint_array(person.get(POSE_FIELD, []), NUM_JOINTS)
+            xy, _ = keypoint_array(person.get(POSE_FIELD) or [], NUM_JOINTS)
             counts[pid] = counts.get(pid, 0) + 1
             sizes[pid] = sizes.get(pid, 0.0) + body_size(xy)
     if not counts:
@@ -248,13 +159,13 @@ def _build_track(records: Sequence[dict], people: Sequence[Optional[dict]],
         if person is None:
             continue
         xy[row], confidence[row] = keypoint_array(
-            person.get(POSE_FIELD, []), NUM_JOINTS)
+            person.get(POSE_FIELD) or [], NUM_JOINTS)
         for hand, field in enumerate(HAND_FIELDS):
             hands[row, hand] = keypoint_array(person.get(field) or [],
                                               NUM_HAND_KEYPOINTS)[0]
     return Track(
-        times=np.array([float(r['time']) for r in records]),
-        frames=np.array([int(r['frame']) for r in records], np.int64),
+        times=np.array([float(r[TIME_FIELD]) for r in records]),
+        frames=np.array([int(r[FRAME_FIELD]) for r in records], np.int64),
         xy=xy, confidence=confidence,
         hands=hands if np.isfinite(hands).any() else None,
         person_id=int(person_id), source=source)

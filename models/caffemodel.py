@@ -26,8 +26,10 @@ from typing import BinaryIO, Iterable, Iterator, List, Sequence, Tuple
 
 import numpy as np
 
+from common.errors import ToolError
 
-class CaffeModelError(ValueError):
+
+class CaffeModelError(ToolError, ValueError):
     """The file is not a readable caffemodel; the message says why."""
 
 

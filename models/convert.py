@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 import time
 import zipfile
 import zlib
@@ -22,6 +21,9 @@ from typing import Dict, List, Tuple
 import chainer
 import numpy as np
 
+from common.errors import ToolError
+from common.files import (atomic_file, input_file_problem,
+                          output_folder_problem)
 from models.caffemodel import CaffeModel, CaffeModelError, read_caffemodel
 from models.pth import PthError, is_pth, pth_to_caffe_model, read_pth
 from models.staged_net import NETWORKS
@@ -31,11 +33,11 @@ BLOB_INDEX = {'W': 0, 'b': 1}
 _BLOB_ROLE = {'W': 'weights', 'b': 'bias'}
 
 
-class ConversionError(Exception):
+class ConversionError(ToolError):
     """A conversion that cannot be done; the message says what to do."""
 
 
-class WeightsError(Exception):
+class WeightsError(ToolError):
     """A weights file that cannot be loaded into a network."""
 
 
@@ -137,24 +139,11 @@ def _identify(caffe: CaffeModel, requested: str):
 
 
 def write_npz_atomic(path: str, arrays: Dict[str, np.ndarray]) -> None:
-    """Write an uncompressed ``.npz`` under a temporary name, then rename it.
-
-    A failure at any point leaves no file at ``path`` (and an existing file
-    there untouched).
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(
-        prefix=f'.{os.path.basename(path)}.', suffix='.part', dir=directory)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            np.savez(f, **arrays)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    """Write an uncompressed ``.npz`` atomically (:func:`common.files.
+    atomic_file`): a failure at any point leaves no file at ``path`` and an
+    existing file there untouched."""
+    with atomic_file(path) as stream:
+        np.savez(stream, **arrays)
 
 
 def read_weights(source: str) -> CaffeModel:
@@ -186,14 +175,16 @@ def convert(network: str, source: str, destination: str) -> ConversionReport:
     if network not in NETWORKS:
         raise ConversionError(f'unknown network {network!r}; choose one of '
                               f'{", ".join(NETWORKS)}')
-    if not os.path.isfile(source):
-        raise ConversionError(f'{source}: no such file')
-    if not os.path.isdir(os.path.dirname(os.path.abspath(destination))):
-        raise ConversionError(f'{destination}: its folder does not exist')
+    problem = input_file_problem(source, 'weights')
+    if problem:
+        raise ConversionError(problem)
     if os.path.isdir(destination):
         raise ConversionError(
-            f'{destination} is a folder; give a file name, e.g. '
+            f'{destination}: is a folder; give a file name, e.g. '
             f'{os.path.join(destination, network + ".npz")}')
+    problem = output_folder_problem(destination)
+    if problem:
+        raise ConversionError(problem)
     if os.path.exists(destination) and os.path.samefile(source, destination):
         raise ConversionError(f'{destination} is the input file; choose '
                               f'another output name')
@@ -259,9 +250,10 @@ def load_weights(model: chainer.Link, path: str) -> chainer.Link:
         WeightsError: missing file, not an npz, or not weights of this model.
     """
     name = type(model).__name__
-    if not os.path.isfile(path):
-        raise WeightsError(f'{path}: no such weights file; convert the Caffe '
-                           f'model with convert_model.py (see README)')
+    problem = input_file_problem(path, 'weights')
+    if problem:
+        raise WeightsError(f'{problem} (weights come from convert_model.py; '
+                           f'see README)')
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}

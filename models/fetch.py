@@ -6,6 +6,9 @@ published (OpenCV's test-data downloader publishes the body model's), and
 always a size consistent with the network's parameter count.  A download
 resumes a partial ``.part`` file, and a file that fails its check is
 discarded, never converted.
+
+The same table names each network's converted weights: the commands'
+default weights file is :func:`default_weights` (``models/<npz name>``).
 """
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ import os
 import urllib.request
 from typing import Optional, Tuple
 
+from common.errors import ToolError
+from common.files import commit_file
 from models import spec as specs
 from models.caffemodel import CaffeModelError, read_caffemodel
 from models.convert import ConversionError, match_parameters
@@ -27,6 +32,11 @@ _SNU = 'http://vcl.snu.ac.kr/OpenPose/models/'
 _SIZE_SLACK = 2 * 2**20
 _CHUNK = 1 << 20
 _TIMEOUT_S = 30
+
+#: Folder of the downloaded caffemodels and of the converted ``.npz``
+#: weights, relative to the working directory (the repository's ``models``
+#: folder when the commands run from its root).
+DEFAULT_WEIGHTS_DIR = 'models'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +74,23 @@ MODELS = {
 }
 
 
-class FetchError(Exception):
+def default_weights(network: str) -> str:
+    """The default converted weights file of ``network``.
+
+    Args:
+        network: ``'posenet'``, ``'facenet'`` or ``'handnet'``.
+
+    Returns:
+        ``<DEFAULT_WEIGHTS_DIR>/<npz name>``, e.g.
+        ``default_weights('posenet') == 'models/coco_posenet.npz'``.
+
+    Raises:
+        KeyError: unknown network.
+    """
+    return os.path.join(DEFAULT_WEIGHTS_DIR, MODELS[network].npz)
+
+
+class FetchError(ToolError):
     """No address gave a good file; the message says what to do by hand."""
 
 
@@ -121,7 +147,8 @@ def manual_instructions(source: ModelSource, folder: str) -> str:
             f'{os.path.join(folder, source.filename)} and run again')
 
 
-def fetch(network: str, folder: str = 'models', progress: bool = True) -> str:
+def fetch(network: str, folder: str = DEFAULT_WEIGHTS_DIR,
+          progress: bool = True) -> str:
     """The path of a checked caffemodel of ``network`` in ``folder``.
 
     Uses the file if it is already there and passes its check; otherwise
@@ -150,7 +177,7 @@ def fetch(network: str, folder: str = 'models', progress: bool = True) -> str:
             os.remove(part)                  # a bad file is never kept
             failures.append(str(error))
             continue
-        os.replace(part, path)
+        commit_file(part, path)
         return path
     raise FetchError(f'could not download {source.filename} '
                      f'({"; ".join(failures)}). '

@@ -41,6 +41,8 @@ from typing import BinaryIO, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from common.errors import ToolError
+
 from models.caffemodel import CaffeLayer, CaffeModel
 
 ZIP_MAGIC = b'PK\x03\x04'
@@ -55,7 +57,7 @@ LEGACY_PROTOCOL = 1001
 BLOB_OF_SUFFIX = {'weight': 0, 'bias': 1}
 
 
-class PthError(ValueError):
+class PthError(ToolError, ValueError):
     """The file is not a readable state dict; the message says why."""
 
 

@@ -155,6 +155,51 @@ HANDNET = _part_spec('handnet', entity.NUM_HAND_HEATMAPS)
 SPECS = {spec.name: spec for spec in (POSENET, FACENET, HANDNET)}
 
 
+def narrowed(spec: NetSpec, divisor: int) -> NetSpec:
+    """``spec`` with every hidden channel count divided by ``divisor``.
+
+    For tests and quick experiments: the same topology (layer names, kernel
+    sizes, pools, ReLUs, stages and the branch outputs, e.g. 19 and 38 maps
+    of the body network) with ``ceil(channels / divisor)`` channels in every
+    other convolution, so about ``divisor ** 2`` times fewer parameters and
+    multiply-adds.  Input channels are threaded through as in the original
+    (a later stage reads the branch outputs and the narrowed features).
+    ``narrowed(spec, 1) == spec``.
+
+    Example: ``narrowed(POSENET, 8)`` has ``conv1_1`` of shape (8, 3, 3, 3),
+    features of 16 channels, ``Mconv1_stage2_L1`` reading 38 + 19 + 16 = 73
+    channels, and 19 + 38 output maps per stage as the original.
+
+    Raises:
+        ValueError: ``divisor`` is not a positive integer.
+    """
+    if not isinstance(divisor, int) or divisor < 1:
+        raise ValueError(f'divisor must be a positive integer, not '
+                         f'{divisor!r}')
+
+    def narrow(layers, in_channels, keep_last):
+        result = []
+        for i, layer in enumerate(layers):
+            if isinstance(layer, Conv):
+                out = layer.out_channels
+                if not (keep_last and i == len(layers) - 1):
+                    out = -(-out // divisor)
+                layer = dataclasses.replace(
+                    layer, in_channels=in_channels, out_channels=out)
+                in_channels = out
+            result.append(layer)
+        return tuple(result)
+
+    trunk = narrow(spec.trunk, next(spec.convolutions()).in_channels, False)
+    features = [c for c in trunk if isinstance(c, Conv)][-1].out_channels
+    stages, stage_input = [], features
+    for stage in spec.stages:
+        branches = tuple(narrow(branch, stage_input, True) for branch in stage)
+        stages.append(branches)
+        stage_input = sum(b[-1].out_channels for b in branches) + features
+    return NetSpec(spec.name, trunk, tuple(stages))
+
+
 def deploy_prototxt(spec: NetSpec, height: int, width: int,
                     batch: int = 1) -> str:
     """A Caffe deploy prototxt for ``spec`` with a fixed input shape.

@@ -88,10 +88,11 @@ class StagedNet(chainer.Chain):
 class CocoPoseNet(StagedNet):
     """The COCO body model (``pose_iter_440000.caffemodel``).
 
-    ``model(x)`` with ``x`` (N, 3, H, W) float32 returns ``(pafs, heatmaps)``:
-    two lists over the six stages of Variables of shape (N, 38, H/8, W/8)
-    (part affinity fields, branch L1) and (N, 19, H/8, W/8) (confidence maps
-    of the 18 joints and the background, branch L2).
+    ``model(x)`` with ``x`` (N, 3, H, W) float32 returns ``(heatmaps,
+    pafs)``, heatmaps first as everywhere in the project: two lists over the
+    six stages of Variables of shape (N, 19, H/8, W/8) (confidence maps of
+    the 18 joints and the background, branch L2) and (N, 38, H/8, W/8)
+    (part affinity fields, branch L1).
     """
 
     def __init__(self, initialW: Optional[chainer.Initializer] = None):
@@ -101,7 +102,7 @@ class CocoPoseNet(StagedNet):
         outputs = self.stages(x)
         pafs = [paf for paf, _ in outputs]
         heatmaps = [heatmap for _, heatmap in outputs]
-        return pafs, heatmaps
+        return heatmaps, pafs
 
 
 class _PartNet(StagedNet):

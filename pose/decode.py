@@ -25,8 +25,7 @@ Example::
 """
 from __future__ import annotations
 
-from typing import (FrozenSet, List, Literal, NamedTuple, Optional,
-                    Sequence, Tuple, Union, overload)
+from typing import FrozenSet, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -34,6 +33,7 @@ import numpy as np
 from entity import (DEFAULT_PARAMS, JOINT_FOUND, JOINT_MISSING,
                     LIMB_PAF_CHANNELS, LIMBS, NUM_HEATMAPS, NUM_JOINTS,
                     NUM_PAF_CHANNELS, InferenceParams)
+from pose.detection import Detection
 
 #: Radius of the Gaussian kernel in standard deviations: the default of
 #: ``scipy.ndimage.gaussian_filter``, which the authors' demo smooths with
@@ -532,25 +532,9 @@ def filter_people(people: People,
 # ---------------------------------------------------------------------------
 
 
-@overload
-def decode_poses(heatmaps: np.ndarray, pafs: np.ndarray,
-                 params: InferenceParams = ..., *,
-                 return_confidences: Literal[False] = ..., smooth: bool = ...
-                 ) -> Tuple[np.ndarray, np.ndarray]: ...
-
-
-@overload
-def decode_poses(heatmaps: np.ndarray, pafs: np.ndarray,
-                 params: InferenceParams = ..., *,
-                 return_confidences: Literal[True], smooth: bool = ...
-                 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]: ...
-
-
 def decode_poses(heatmaps: np.ndarray, pafs: np.ndarray,
                  params: InferenceParams = DEFAULT_PARAMS, *,
-                 return_confidences: bool = False, smooth: bool = True
-                 ) -> Union[Tuple[np.ndarray, np.ndarray],
-                            Tuple[np.ndarray, np.ndarray, np.ndarray]]:
+                 smooth: bool = True) -> Detection:
     """Every person in one image, from the network's final maps.
 
     Args:
@@ -559,13 +543,12 @@ def decode_poses(heatmaps: np.ndarray, pafs: np.ndarray,
         pafs: (38, H, W) float32 part affinity fields, channels as
             :data:`entity.LIMB_PAF_CHANNELS`.
         params: thresholds; see :class:`entity.InferenceParams`.
-        return_confidences: also return the joints' confidences.
         smooth: smooth the confidence maps with ``params.gaussian_sigma``
             before peak finding (the demo does); False searches the maps as
             given (exact maps, or maps smoothed elsewhere).
 
     Returns:
-        ``(poses, scores)``, or ``(poses, scores, confidences)``:
+        The :class:`pose.detection.Detection` (no faces or hands):
 
         * poses: (N, 18, 3) float32 ``x, y, flag`` in pixels of the maps,
           flag :data:`JOINT_FOUND` (2), or :data:`JOINT_MISSING` (0) with
@@ -581,15 +564,11 @@ def decode_poses(heatmaps: np.ndarray, pafs: np.ndarray,
     peaks = (find_smoothed_peaks(heatmaps, params.gaussian_sigma,
                                  params.peak_threshold)
              if smooth else find_peaks(heatmaps, params.peak_threshold))
-    poses, scores, confidences = poses_from_peaks(peaks, pafs, params)
-    if return_confidences:
-        return poses, scores, confidences
-    return poses, scores
+    return poses_from_peaks(peaks, pafs, params)
 
 
 def poses_from_peaks(peaks: Sequence[np.ndarray], pafs: np.ndarray,
-                     params: InferenceParams = DEFAULT_PARAMS
-                     ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+                     params: InferenceParams = DEFAULT_PARAMS) -> Detection:
     """Steps 3-5 of :func:`decode_poses`, from peaks found elsewhere (on a
     GPU, say).
 
@@ -600,7 +579,7 @@ def poses_from_peaks(peaks: Sequence[np.ndarray], pafs: np.ndarray,
         params: thresholds; see :class:`entity.InferenceParams`.
 
     Returns:
-        ``(poses, scores, confidences)`` as :func:`decode_poses`.
+        The :class:`pose.detection.Detection`, as :func:`decode_poses`.
     """
     matches = [
         match_limbs(limb_candidates(peaks[a], peaks[b], pafs[cx], pafs[cy],
@@ -608,7 +587,7 @@ def poses_from_peaks(peaks: Sequence[np.ndarray], pafs: np.ndarray,
                     len(peaks[a]), len(peaks[b]))
         for (a, b), (cx, cy) in zip(LIMBS, LIMB_PAF_CHANNELS)]
     people = filter_people(assemble_people(matches, peaks), params)
-    return _people_to_poses(people, peaks)
+    return _detection(people, peaks)
 
 
 def _checked_maps(heatmaps: np.ndarray, pafs: np.ndarray
@@ -625,10 +604,8 @@ def _checked_maps(heatmaps: np.ndarray, pafs: np.ndarray
     return heatmaps, pafs
 
 
-def _people_to_poses(people: People, peaks: Sequence[np.ndarray]
-                     ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(N, 18, 3) poses, (N,) scores and (N, 18) confidences, float32, by
-    descending score."""
+def _detection(people: People, peaks: Sequence[np.ndarray]) -> Detection:
+    """The people as a Detection, by descending score."""
     order = np.argsort(-people.scores, kind='stable')
     ids = people.joint_ids[order]
     found = ids >= 0
@@ -638,5 +615,6 @@ def _people_to_poses(people: People, peaks: Sequence[np.ndarray]
     poses = table[rows]                              # (N, 18, 3)
     confidences = poses[..., 2].copy()
     poses[..., 2] = np.where(found, JOINT_FOUND, JOINT_MISSING)
-    return (poses.astype(np.float32), people.scores[order].astype(np.float32),
-            confidences.astype(np.float32))
+    return Detection(poses=poses.astype(np.float32),
+                     scores=people.scores[order].astype(np.float32),
+                     confidences=confidences.astype(np.float32))

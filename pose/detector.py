@@ -5,7 +5,7 @@ The steps follow the original models' training and the authors' demo:
 1. :func:`network_input`: scale the BGR image so its height maps to the
    network input height (times the search scale), pad right and bottom to a
    multiple of the stride with 128, normalise ``x / 256 - 0.5``.
-2. The network (:class:`models.CocoPoseNet`) gives PAFs and confidence maps
+2. The network (:class:`models.CocoPoseNet`) gives confidence maps and PAFs
    at 1/8 of the padded input.
 3. :func:`upsample_maps`: bicubic upsampling by the stride, padding removed,
    bicubic resize to the original image size.
@@ -15,9 +15,9 @@ The steps follow the original models' training and the authors' demo:
 """
 from __future__ import annotations
 
-import dataclasses
+import itertools
 import time
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Iterator, List, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -25,31 +25,11 @@ import numpy as np
 import entity
 import models  # noqa: F401  (NumPy 2 fix before chainer)
 import chainer
+from common.errors import ToolError
 from models.convert import load_network
+from models.fetch import default_weights
 from pose import decode, device_maps
-
-
-@dataclasses.dataclass
-class Detection:
-    """The people found in one image.
-
-    Attributes:
-        poses: (N, 18, 3) float32: x, y in image pixels and a flag, 2 where
-            the joint was found and 0 where not (then x = y = 0); joints in
-            :data:`entity.JOINT_NAMES` order.
-        scores: (N,) float32 person scores, highest first.
-        confidences: (N, 18) float32 confidence-map value of each joint
-            (0 where missing).
-        faces: (N, 70, 3) float32 face keypoints ``[x, y, score]`` (zeros
-            where not found), when face detection was asked for.
-        hands: (N, 2, 21, 3) float32 hand keypoints, left hand first, when
-            hand detection was asked for.
-    """
-    poses: np.ndarray
-    scores: np.ndarray
-    confidences: np.ndarray
-    faces: Optional[np.ndarray] = None
-    hands: Optional[np.ndarray] = None
+from pose.detection import Detection
 
 
 def network_input(img: np.ndarray, height: int,
@@ -114,7 +94,7 @@ def average_maps(maps_per_scale: Sequence[np.ndarray]) -> np.ndarray:
     return total / len(maps_per_scale)
 
 
-class DeviceError(Exception):
+class DeviceError(ToolError):
     """The requested device cannot be used; the message says what to do."""
 
 
@@ -141,25 +121,33 @@ class PoseDetector:
     """Multi-person body pose detector on the COCO body model.
 
     Args:
-        arch: ``'posenet'`` (the body network).
+        arch: ``'posenet'``, the body network (the seed API's first
+            argument; face and hands have :mod:`pose.parts`).
         weights_file: a ``.npz`` written by ``convert_model.py posenet``.
         device: -1 for the CPU, N >= 0 for CUDA GPU N (needs cupy).
         precise: multi-scale search (slower, more accurate).
         params: pre- and post-processing parameters.
 
+    Entry points: :meth:`predict` (images -> :class:`Detection` list, the
+    library API), :meth:`maps` and :meth:`stage_maps` (the network's maps,
+    heatmaps first), and calling the detector (the seed API: one image ->
+    ``(poses, scores)``).
+
     Example::
 
         detector = PoseDetector('posenet', 'models/coco_posenet.npz')
-        poses, scores = detector(cv2.imread('person.jpg'))
+        [detection] = detector.predict([cv2.imread('person.jpg')])
+        detection.poses          # (N, 18, 3) float32: x, y, flag
     """
 
     def __init__(self, arch: str = 'posenet',
-                 weights_file: str = 'models/coco_posenet.npz',
+                 weights_file: str = default_weights('posenet'),
                  device: int = -1, precise: bool = False,
                  params: entity.InferenceParams = entity.DEFAULT_PARAMS):
         if arch != 'posenet':
-            raise ValueError(f'PoseDetector runs the body network '
-                             f'"posenet", not {arch!r}')
+            raise ToolError(f'PoseDetector runs the body network '
+                            f'"posenet", not {arch!r} (face and hands: '
+                            f'--face / --hands)')
         self.params = params
         self.precise = precise
         self.device = get_device(device)
@@ -177,17 +165,17 @@ class PoseDetector:
     def on_gpu(self) -> bool:
         return self.device.xp is not np
 
+    # -- the network --------------------------------------------------------
+
     def _forward(self, images: Sequence[np.ndarray], scale: float):
         """Run the network on same-sized images at one search scale.
 
         Returns:
-            ``(pafs, heatmaps, scaled_size)``: lists over the six stages of
-            (N, 38, h', w') and (N, 19, h', w') float32 arrays on the
+            ``(heatmaps, pafs, scaled_size)``: lists over the six stages of
+            (N, 19, h', w') and (N, 38, h', w') float32 arrays on the
             detector's device, and the (h, w) of the scaled images before
             padding.
         """
-        if len({img.shape for img in images}) != 1:
-            raise ValueError('images of one batch must have the same shape')
         height = max(entity.NETWORK_STRIDE,
                      round(self.params.input_height * scale))
         inputs = [network_input(img, height, self.params) for img in images]
@@ -195,49 +183,24 @@ class PoseDetector:
         start = time.perf_counter()
         with chainer.using_config('train', False), \
                 chainer.no_backprop_mode():
-            pafs, heatmaps = self.model(self.device.send(x))
-        pafs = [v.array for v in pafs]
+            heatmaps, pafs = self.model(self.device.send(x))
         heatmaps = [v.array for v in heatmaps]
+        pafs = [v.array for v in pafs]
         if self.on_gpu:
             self.device.device.synchronize()
         self.network_seconds += time.perf_counter() - start
-        return pafs, heatmaps, inputs[0][1]
+        return heatmaps, pafs, inputs[0][1]
 
-    def _network(self, images: Sequence[np.ndarray], scale: float):
-        """:meth:`_forward` with every map brought to the CPU."""
-        pafs, heatmaps, scaled_size = self._forward(images, scale)
-        cpu = chainer.backend.CpuDevice()
-        return ([cpu.send(p) for p in pafs], [cpu.send(h) for h in heatmaps],
-                scaled_size)
-
-    def stage_maps(self, img: np.ndarray, scale: float = 1.0
-                   ) -> Tuple[List[np.ndarray], List[np.ndarray]]:
-        """Per-stage maps at image resolution, for one search scale.
-
-        Returns:
-            ``(heatmaps, pafs)``: lists over the six stages of (19, H, W)
-            and (38, H, W) float32 arrays.
-        """
-        pafs, heatmaps, scaled_size = self._network([img], scale)
-        return ([upsample_maps(h[0], scaled_size, img.shape[:2])
-                 for h in heatmaps],
-                [upsample_maps(p[0], scaled_size, img.shape[:2])
-                 for p in pafs])
-
-    def _final_maps_at(self, images: Sequence[np.ndarray], scale: float):
-        """``(maps, scaled_size)``: the last stage's (N, 19 + 38, h', w')
-        heatmaps then PAFs at the network's resolution, on the detector's
-        device, and the (h, w) of the scaled images."""
-        pafs, heatmaps, scaled_size = self._forward(images, scale)
-        return (self.device.xp.concatenate([heatmaps[-1], pafs[-1]], axis=1),
-                scaled_size)
-
-    def _device_maps_batch(self, images: Sequence[np.ndarray]
-                           ) -> Iterator:
-        """Per image, in turn, the final (57, H, W) maps at image
-        resolution averaged over the scales, on the detector's device (one
-        image's at a time, so a large batch never holds them all)."""
-        per_scale = [self._final_maps_at(images, s) for s in self._scales()]
+    def _final_maps(self, images: Sequence[np.ndarray]) -> Iterator:
+        """Per image of a same-sized batch, in turn, the final (19 + 38, H,
+        W) heatmaps then PAFs at image resolution averaged over the scales,
+        on the detector's device (one image's at a time, so a large batch
+        never holds them all)."""
+        per_scale = []
+        for scale in self._scales():
+            heatmaps, pafs, scaled_size = self._forward(images, scale)
+            both = self.device.xp.concatenate([heatmaps[-1], pafs[-1]], axis=1)
+            per_scale.append((both, scaled_size))
         upsample = (device_maps.upsample_maps if self.on_gpu
                     else upsample_maps)
         image_size = images[0].shape[:2]
@@ -245,13 +208,40 @@ class PoseDetector:
             yield average_maps([upsample(maps[index], scaled_size, image_size)
                                 for maps, scaled_size in per_scale])
 
-    def maps_batch(self, images: Sequence[np.ndarray]
-                   ) -> List[Tuple[np.ndarray, np.ndarray]]:
-        """:meth:`maps` of same-sized images, one network pass per scale."""
-        cpu = chainer.backend.CpuDevice()
-        return [(cpu.send(both[:entity.NUM_HEATMAPS]),
-                 cpu.send(both[entity.NUM_HEATMAPS:]))
-                for both in self._device_maps_batch(images)]
+    def _decode(self, both) -> Detection:
+        """The people in one image's (19 + 38, H, W) final maps; on a GPU
+        the peaks are found on the device and only they and the PAFs come
+        to the host."""
+        cpu, params = chainer.backend.CpuDevice(), self.params
+        heatmaps, pafs = both[:entity.NUM_HEATMAPS], both[entity.NUM_HEATMAPS:]
+        if not self.on_gpu:
+            return decode.decode_poses(heatmaps, pafs, params)
+        peaks = device_maps.find_peaks(heatmaps, params.gaussian_sigma,
+                                       params.peak_threshold)
+        return decode.poses_from_peaks(peaks, cpu.send(pafs), params)
+
+    # -- entry points -------------------------------------------------------
+
+    def predict(self, images: Sequence[np.ndarray]) -> List[Detection]:
+        """Find every person in each image.
+
+        Consecutive images of the same size (video frames) go through the
+        network together, one pass per search scale, which keeps a GPU
+        busy; their maps are then upsampled and decoded one image at a
+        time, so memory does not grow with the batch.
+
+        Args:
+            images: (H, W, 3) uint8 BGR images.
+
+        Returns:
+            One :class:`Detection` per image, in input order.
+        """
+        detections: List[Detection] = []
+        for _, group in itertools.groupby(images, key=lambda img: img.shape):
+            batch = list(group)
+            detections.extend(self._decode(both)
+                              for both in self._final_maps(batch))
+        return detections
 
     def maps(self, img: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Final-stage maps at image resolution, averaged over the scales.
@@ -262,35 +252,25 @@ class PoseDetector:
         Returns:
             ``(heatmaps, pafs)``: (19, H, W) and (38, H, W) float32.
         """
-        return self.maps_batch([img])[0]
+        both = chainer.backend.CpuDevice().send(next(self._final_maps([img])))
+        return both[:entity.NUM_HEATMAPS], both[entity.NUM_HEATMAPS:]
 
-    def detect_batch(self, images: Sequence[np.ndarray]) -> List[Detection]:
-        """:meth:`detect` of same-sized images (video frames) in one network
-        pass per scale, which keeps a GPU busy; results in input order.
+    def stage_maps(self, img: np.ndarray, scale: float = 1.0
+                   ) -> Tuple[List[np.ndarray], List[np.ndarray]]:
+        """Per-stage maps at image resolution, for one search scale.
 
-        On a GPU the maps stay on the device until the peaks are found;
-        only the peaks and the part affinity fields come to the host.
+        Returns:
+            ``(heatmaps, pafs)``: lists over the six stages of (19, H, W)
+            and (38, H, W) float32 arrays.
         """
-        if not self.on_gpu:
-            return [Detection(*decode.decode_poses(
-                        heatmaps, pafs, self.params, return_confidences=True))
-                    for heatmaps, pafs in self.maps_batch(images)]
-        cpu, params = chainer.backend.CpuDevice(), self.params
-        detections = []
-        for both in self._device_maps_batch(images):
-            peaks = device_maps.find_peaks(both[:entity.NUM_HEATMAPS],
-                                           params.gaussian_sigma,
-                                           params.peak_threshold)
-            pafs = cpu.send(both[entity.NUM_HEATMAPS:])
-            detections.append(Detection(*decode.poses_from_peaks(
-                peaks, pafs, params)))
-        return detections
-
-    def detect(self, img: np.ndarray) -> Detection:
-        """Find every person in a BGR uint8 (H, W, 3) image."""
-        return self.detect_batch([img])[0]
+        heatmaps, pafs, scaled_size = self._forward([img], scale)
+        cpu = chainer.backend.CpuDevice()
+        return tuple([upsample_maps(cpu.send(m[0]), scaled_size,
+                                    img.shape[:2]) for m in stage]
+                     for stage in (heatmaps, pafs))
 
     def __call__(self, img: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        """``(poses, scores)``: (N, 18, 3) and (N,) float32; see Detection."""
-        detection = self.detect(img)
+        """``(poses, scores)`` of one BGR image: (N, 18, 3) and (N,)
+        float32, as :class:`Detection` (the seed API)."""
+        detection = self.predict([img])[0]
         return detection.poses, detection.scores

@@ -7,7 +7,8 @@ opaque circles drawn on top.
 
 Face keypoints are small filled circles in :data:`entity.FACE_COLOR_BGR`;
 hands are opaque bones (:data:`entity.HAND_BONES`) in the colour of their
-finger (:data:`entity.FINGER_COLORS_BGR`) with circles at the keypoints.
+finger (:data:`entity.HAND_BONE_COLORS_BGR`) with circles at the keypoints
+(:data:`entity.HAND_JOINT_COLORS_BGR`).
 A face or hand keypoint was found when its confidence is > 0 (missing ones
 are all zeros and are never drawn).  :func:`draw_people` draws all three.
 """
@@ -22,8 +23,11 @@ import numpy as np
 import entity
 
 # ---------------------------------------------------------------------------
-# Constants (candidates for entity.py)
+# Constants
 # ---------------------------------------------------------------------------
+# Drawing sizes and blending, private to this module.  The skeleton's colours
+# are domain constants: entity.JOINT_COLORS_BGR, FACE_COLOR_BGR,
+# HAND_JOINT_COLORS_BGR and HAND_BONE_COLORS_BGR.
 
 #: Sizes below are for an image whose longer side is this many pixels (the
 #: longer side of a COCO image) and scale linearly with the longer side.
@@ -36,27 +40,18 @@ LIMB_HALF_WIDTH_AT_REFERENCE = 4
 #: Radius of a joint circle at the reference size (the demo's circles).
 JOINT_RADIUS_AT_REFERENCE = 4
 
-#: Radius of a face keypoint circle at the reference size.
+#: Radius of a face keypoint circle at the reference size: half a joint
+#: circle, so that 70 points close together stay apart (chosen by eye; the
+#: demo draws no face).
 FACE_POINT_RADIUS_AT_REFERENCE = 2
 
-#: Thickness of a hand bone line at the reference size.
+#: Thickness of a hand bone line at the reference size: thinner than a limb,
+#: as a hand is a few tens of pixels wide in a COCO image (chosen by eye).
 HAND_BONE_THICKNESS_AT_REFERENCE = 2
 
-#: Radius of a hand keypoint circle at the reference size.
+#: Radius of a hand keypoint circle at the reference size: a little wider
+#: than a bone, so the keypoints show on it (chosen by eye).
 HAND_JOINT_RADIUS_AT_REFERENCE = 3
-
-#: Colour of each of the 21 hand keypoints: that of the first finger of
-#: :data:`entity.HAND_FINGERS` containing it (the wrist takes the thumb's).
-HAND_JOINT_COLORS_BGR: Tuple[Tuple[int, int, int], ...] = tuple(
-    next(entity.FINGER_COLORS_BGR[f]
-         for f, finger in enumerate(entity.HAND_FINGERS) if k in finger)
-    for k in range(entity.NUM_HAND_KEYPOINTS))
-
-#: Colour of each bone of :data:`entity.HAND_BONES`: that of its finger.
-HAND_BONE_COLORS_BGR: Tuple[Tuple[int, int, int], ...] = tuple(
-    entity.FINGER_COLORS_BGR[f]
-    for f, finger in enumerate(entity.HAND_FINGERS)
-    for _ in zip(finger, finger[1:]))
 
 #: Weight of the limb colour when blended with the image (demo: 0.6).
 LIMB_OPACITY = 0.6
@@ -240,10 +235,12 @@ def _draw_hand(canvas: np.ndarray, hand: np.ndarray, thickness: int,
     """Draw the found bones and keypoints of one (21, 3) hand."""
     found = hand[:, 2] > 0
     points = [(round(x), round(y)) for x, y in hand[:, :2]]
-    for (a, b), colour in zip(entity.HAND_BONES, HAND_BONE_COLORS_BGR):
+    for (a, b), colour in zip(entity.HAND_BONES,
+                              entity.HAND_BONE_COLORS_BGR):
         if found[a] and found[b]:
             cv2.line(canvas, points[a], points[b], colour, thickness,
                      lineType=cv2.LINE_AA)
     for k in np.flatnonzero(found):
-        cv2.circle(canvas, points[k], radius, HAND_JOINT_COLORS_BGR[k],
-                   thickness=cv2.FILLED, lineType=cv2.LINE_AA)
+        cv2.circle(canvas, points[k], radius,
+                   entity.HAND_JOINT_COLORS_BGR[k], thickness=cv2.FILLED,
+                   lineType=cv2.LINE_AA)

@@ -5,7 +5,7 @@
   expects, or raises :class:`ImageError` with a message the user can act on.
 * :func:`list_images` expands the command line's files and folders without
   stopping a batch at the first bad item.
-* :func:`output_paths`, :func:`write_atomic` and :func:`write_image_atomic`
+* :func:`output_paths` and :func:`write_image_atomic`
   name and write results so that an input is never overwritten and an
   interrupted run never leaves a half-written file.
 """
@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import math
 import os
-import secrets
 from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
+from common.errors import ToolError
+from common.files import input_file_problem, same_file, write_atomic
+
 # ---------------------------------------------------------------------------
-# Constants (candidates for entity.py)
+# Constants
 # ---------------------------------------------------------------------------
+# All private to reading and naming image files (none is a fact of the pose
+# model, so none belongs in entity.py).
 
 #: Images with more pixels than this are downscaled on load (50 megapixels:
 #: above any phone camera; the detector's full-resolution maps of such an
@@ -58,7 +62,7 @@ POSE_IMAGE_SUFFIX = '_pose.png'
 KEYPOINTS_JSON_SUFFIX = '_keypoints.json'
 
 
-class ImageError(Exception):
+class ImageError(ToolError):
     """An image cannot be read or written; the message says what to do."""
 
 
@@ -113,16 +117,9 @@ def _imread_flags(path: str) -> int:
 
 def _unreadable_reason(path: str) -> str:
     """Why ``cv2.imread`` returned None for ``path``, and what to do."""
-    if not os.path.exists(path):
-        return (f'{path}: no such file; check the path (relative paths '
-                f'start from {os.getcwd()})')
-    if os.path.isdir(path):
-        return f'{path}: is a directory, not an image file'
-    if not os.access(path, os.R_OK):
-        return f'{path}: permission denied; make the file readable'
-    if os.path.getsize(path) == 0:
-        return (f'{path}: the file is empty (0 bytes), probably an '
-                'interrupted download or copy; copy it again')
+    problem = input_file_problem(path, 'image')
+    if problem:
+        return problem
     return (f'{path}: not an image OpenCV can decode (corrupt, truncated, '
             'or an unsupported format); convert it to JPEG or PNG')
 
@@ -215,7 +212,7 @@ def list_images(inputs: Sequence[str]) -> Tuple[List[str], List[str]]:
         elif os.path.exists(item):
             paths.append(item)
         else:
-            errors.append(f'{item}: no such file or directory')
+            errors.append(input_file_problem(item, 'image'))
     return paths, errors
 
 
@@ -269,48 +266,6 @@ def output_paths(image_path: str, out_dir: str) -> Tuple[str, str]:
                 'the input; choose another output directory or rename the '
                 'input')
     return outputs
-
-
-def same_file(a: str, b: str) -> bool:
-    """True if the paths name the same file (existing or not)."""
-    if os.path.exists(a) and os.path.exists(b):
-        return os.path.samefile(a, b)
-    return (os.path.normcase(os.path.realpath(a))
-            == os.path.normcase(os.path.realpath(b)))
-
-
-def write_atomic(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that it is never seen half-written.
-
-    The bytes go to a new temporary file in the same directory, which then
-    replaces ``path`` (``os.replace``).  On any failure the temporary file
-    is removed and ``path`` is left as it was.  The new file gets the usual
-    permissions (0o666 less the umask).
-
-    Raises:
-        OSError: the directory is missing or not writable, the disk is
-            full, ...
-    """
-    directory, name = os.path.split(os.path.abspath(path))
-    temp = os.path.join(directory, f'.{name}.{secrets.token_hex(4)}.tmp')
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        _remove_quietly(temp)
-        raise
-
-
-def _remove_quietly(path: str) -> None:
-    """Delete ``path`` if it exists, ignoring errors."""
-    try:
-        os.remove(path)
-    except OSError:
-        pass
 
 
 def write_image_atomic(path: str, img: np.ndarray) -> None:

@@ -1,83 +1,100 @@
-"""Keypoints in the file formats of OpenPose and of COCO evaluation.
+"""The OpenPose keypoint representation and its files: the one owner.
 
-* :func:`openpose_json`: OpenPose 1.3+ ``--write_json`` layout, one file per
-  image, joints in OpenPose's COCO-18 order (:data:`entity.JOINT_NAMES`).
-* :func:`coco_results`: entries of a COCO keypoint results file, the input
-  of ``pycocotools.coco.COCO.loadRes`` / ``COCOeval(..., 'keypoints')``:
-  the 17 COCO keypoints (no neck) in COCO's order.
+Every keypoint file of the project is written and read here:
+
+* **Image keypoints** (``<name>_keypoints.json`` of ``pose_detector.py``):
+  OpenPose 1.3+ ``--write_json`` layout, one document per image:
+  ``{"version": 1.3, "people": [{"person_id": [id], "pose_keypoints_2d":
+  [x0, y0, c0, ...], "face_keypoints_2d": [...], "hand_left_keypoints_2d":
+  [...], "hand_right_keypoints_2d": [...], ...3-D lists...}, ...]}``, joints
+  in OpenPose's COCO-18 order (:data:`entity.JOINT_NAMES`), a missing
+  keypoint as ``0, 0, 0``.
+* **Keypoint lines** (``video_pose_detector.py --json``, read by the FMS
+  analysis): JSON Lines, one such document per video frame with the frame's
+  fields added: ``{"frame": index, "time": seconds, "carried": bool,
+  ["decode_failed": true,] "version": 1.3, "people": [...]}``.  ``carried``
+  frames (between the frames the network ran on) repeat the last people;
+  ``decode_failed`` frames have none.
+
+:func:`openpose_json` and :func:`frame_record` encode, :func:`keypoint_array`
+and :func:`person_id` decode, :func:`write_image_keypoints`,
+:class:`KeypointLinesWriter` and :func:`write_keypoint_lines` write
+atomically (:mod:`common.files`), :func:`read_keypoint_lines` reads and
+validates.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+import json
+import math
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 import entity
+from common.errors import ToolError
+from common.files import (atomic_file, commit_file, input_file_problem,
+                          output_folder_problem, remove_quietly,
+                          temporary_path, write_atomic)
+from pose.detection import check_poses
 
 # ---------------------------------------------------------------------------
-# Constants (candidates for entity.py)
+# Fields
 # ---------------------------------------------------------------------------
 
-#: ``version`` field of OpenPose keypoint files with the layout written here.
+#: ``version`` of the OpenPose layout written here.
 OPENPOSE_JSON_VERSION = 1.3
+VERSION_FIELD = 'version'
+PEOPLE_FIELD = 'people'
 
-#: ``person_id`` of every person: OpenPose writes ``[-1]`` without tracking.
-OPENPOSE_UNTRACKED_PERSON_ID = -1
+#: A person's tracker id (``[id]``); OpenPose writes ``[-1]`` untracked.
+PERSON_ID_FIELD = 'person_id'
+UNTRACKED_PERSON_ID = -1
 
-#: Keypoint lists of the OpenPose file other than the body's: empty unless
-#: face or hand keypoints are given (only the 2-D ones can be).
-OPENPOSE_EMPTY_KEYPOINT_FIELDS: Tuple[str, ...] = (
-    'face_keypoints_2d', 'hand_left_keypoints_2d', 'hand_right_keypoints_2d',
-    'pose_keypoints_3d', 'face_keypoints_3d', 'hand_left_keypoints_3d',
-    'hand_right_keypoints_3d')
+#: A person's body keypoints, face keypoints, and (left, right) hand
+#: keypoints, the last in the order of the hand axis of hand arrays.
+POSE_FIELD = 'pose_keypoints_2d'
+FACE_FIELD = 'face_keypoints_2d'
+HAND_FIELDS: Tuple[str, str] = ('hand_left_keypoints_2d',
+                                'hand_right_keypoints_2d')
+#: Every keypoint list of a person other than the body's: empty unless face
+#: or hand keypoints are given (only the 2-D ones can be).
+PART_FIELDS: Tuple[str, ...] = (
+    FACE_FIELD, *HAND_FIELDS, 'pose_keypoints_3d', 'face_keypoints_3d',
+    'hand_left_keypoints_3d', 'hand_right_keypoints_3d')
 
-#: The fields of a person's body keypoints and of its tracker id.
-OPENPOSE_POSE_FIELD = 'pose_keypoints_2d'
-OPENPOSE_PERSON_ID_FIELD = 'person_id'
+#: Fields of a keypoint line: frame index, seconds from the start, whether
+#: the people were carried from the last detected frame, and the mark of a
+#: frame that failed to decode.
+FRAME_FIELD = 'frame'
+TIME_FIELD = 'time'
+CARRIED_FIELD = 'carried'
+DECODE_FAILED_FIELD = 'decode_failed'
 
-#: The fields of face and of (left, right) hand keypoints, in the order of
-#: the hand axis of hand keypoint arrays.
-OPENPOSE_FACE_FIELD = 'face_keypoints_2d'
-OPENPOSE_HAND_FIELDS: Tuple[str, str] = ('hand_left_keypoints_2d',
-                                         'hand_right_keypoints_2d')
+#: Values per keypoint in the flat lists: x, y, confidence.
+VALUES_PER_KEYPOINT = 3
 
-#: Decimals kept for x, y (pixels) and for confidences and scores.
+#: Decimals kept for x, y (pixels), for confidences and scores, and for
+#: frame times (seconds).
 COORDINATE_DECIMALS = 3
 CONFIDENCE_DECIMALS = 4
+TIME_DECIMALS = 6
 
-#: The 17 COCO keypoints in COCO's order (the ``keypoints`` of the COCO
-#: "person" category).
-COCO_KEYPOINT_NAMES: Tuple[str, ...] = (
-    'nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear',
-    'left_shoulder', 'right_shoulder', 'left_elbow', 'right_elbow',
-    'left_wrist', 'right_wrist', 'left_hip', 'right_hip',
-    'left_knee', 'right_knee', 'left_ankle', 'right_ankle')
+#: What to tell the user to do about a keypoint file that cannot be read.
+_WRITTEN_BY = 'give a keypoint file written by video_pose_detector.py --json'
 
-#: For each of :data:`COCO_KEYPOINT_NAMES`, the OpenPose joint it is
-#: (:data:`entity.JOINT_NAMES`); OpenPose's ``Neck`` has no COCO keypoint.
-COCO_KEYPOINTS_FROM_JOINTS: Tuple[str, ...] = (
-    'Nose', 'LEye', 'REye', 'LEar', 'REar',
-    'LShoulder', 'RShoulder', 'LElbow', 'RElbow',
-    'LWrist', 'RWrist', 'LHip', 'RHip',
-    'LKnee', 'RKnee', 'LAnkle', 'RAnkle')
 
-#: The same as joint indices: ``pose[COCO_JOINT_INDICES]`` is in COCO order.
-COCO_JOINT_INDICES: Tuple[int, ...] = tuple(
-    entity.JOINT_INDEX[name] for name in COCO_KEYPOINTS_FROM_JOINTS)
+class KeypointFileError(ToolError, ValueError):
+    """A keypoint file cannot be read or written; the message says why."""
 
-#: COCO category id of "person".
-COCO_PERSON_CATEGORY_ID = 1
 
-#: COCO visibility flags written in results: 1 for a found keypoint, 0 for a
-#: missing one (whose x = y = 0).  pycocotools ignores them in results; OKS
-#: uses the ground truth's visibility only.
-COCO_FOUND = 1
-COCO_MISSING = 0
-
+# ---------------------------------------------------------------------------
+# Encoding
+# ---------------------------------------------------------------------------
 
 def openpose_json(poses: np.ndarray, confidences: np.ndarray,
                   faces: Optional[np.ndarray] = None,
-                  hands: Optional[np.ndarray] = None) -> Dict:
+                  hands: Optional[np.ndarray] = None,
+                  person_ids: Optional[Sequence[int]] = None) -> Dict:
     """The OpenPose (1.3+) keypoint file content of one image.
 
     Args:
@@ -89,10 +106,12 @@ def openpose_json(poses: np.ndarray, confidences: np.ndarray,
             confidence (all 0 where not found).
         hands: None, or (N, 2, 21, 3) float32 hand keypoints of the
             (left, right) hand: x, y, confidence (all 0 where not found).
+        person_ids: (N,) tracker ids, or None (untracked: ``-1``).
 
     Returns:
         ``{"version": 1.3, "people": [...]}`` ready for ``json.dump``: one
-        entry per person with ``person_id`` ``[-1]``, ``pose_keypoints_2d``
+        entry per person with ``person_id`` ``[id]`` (``[-1]`` untracked),
+        ``pose_keypoints_2d``
         as 18 * 3 plain floats ``[x0, y0, c0, x1, y1, c1, ...]`` (all three
         0 for a missing joint), ``face_keypoints_2d`` (70 * 3) and
         ``hand_left_keypoints_2d`` / ``hand_right_keypoints_2d`` (21 * 3
@@ -103,23 +122,27 @@ def openpose_json(poses: np.ndarray, confidences: np.ndarray,
     """
     poses, confidences = check_poses(poses, confidences)
     parts = _part_fields(len(poses), faces, hands)
-    return {'version': OPENPOSE_JSON_VERSION,
-            'people': [_openpose_person(pose, conf, person_parts)
-                       for pose, conf, person_parts
-                       in zip(poses, confidences, parts)]}
+    ids = ([UNTRACKED_PERSON_ID] * len(poses) if person_ids is None
+           else [int(i) for i in person_ids])
+    if len(ids) != len(poses):
+        raise ValueError(f'{len(poses)} poses but {len(ids)} person ids')
+    return {VERSION_FIELD: OPENPOSE_JSON_VERSION,
+            PEOPLE_FIELD: [_openpose_person(pose, conf, person_parts, pid)
+                           for pose, conf, person_parts, pid
+                           in zip(poses, confidences, parts, ids)]}
 
 
 def _openpose_person(pose: np.ndarray, confidences: np.ndarray,
-                     parts: Dict[str, List[float]]) -> Dict:
+                     parts: Dict[str, List[float]], person_id: int) -> Dict:
     """One ``people`` entry for an (18, 3) pose and (18,) confidences;
     ``parts`` are the face and hand fields that are filled."""
     keypoints: List[float] = []
     for (x, y, flag), c in zip(pose, confidences):
         keypoints.extend(_xyc(x, y, c) if flag > 0 else (0.0, 0.0, 0.0))
-    person = {OPENPOSE_PERSON_ID_FIELD: [OPENPOSE_UNTRACKED_PERSON_ID],
-              OPENPOSE_POSE_FIELD: keypoints}
+    person = {PERSON_ID_FIELD: [person_id],
+              POSE_FIELD: keypoints}
     person.update({field: parts.get(field, [])
-                   for field in OPENPOSE_EMPTY_KEYPOINT_FIELDS})
+                   for field in PART_FIELDS})
     return person
 
 
@@ -131,13 +154,13 @@ def _part_fields(num_people: int, faces: Optional[np.ndarray],
         faces = _check_parts(faces, num_people, (entity.NUM_FACE_KEYPOINTS,),
                              'face')
         for person, face in zip(people, faces):
-            person[OPENPOSE_FACE_FIELD] = _part_keypoints(face)
+            person[FACE_FIELD] = _part_keypoints(face)
     if hands is not None:
         hands = _check_parts(hands, num_people,
-                             (len(OPENPOSE_HAND_FIELDS),
+                             (len(HAND_FIELDS),
                               entity.NUM_HAND_KEYPOINTS), 'hand')
         for person, person_hands in zip(people, hands):
-            for field, hand in zip(OPENPOSE_HAND_FIELDS, person_hands):
+            for field, hand in zip(HAND_FIELDS, person_hands):
                 person[field] = _part_keypoints(hand)
     return people
 
@@ -162,46 +185,7 @@ def _check_parts(parts: np.ndarray, num_people: int,
     return parts
 
 
-def coco_results(poses: np.ndarray, confidences: np.ndarray,
-                 scores: np.ndarray, image_id: int) -> List[Dict]:
-    """COCO keypoint detection results of one image.
-
-    Args:
-        poses: (N, 18, 3) float32 as in :func:`openpose_json`.
-        confidences: (N, 18) float32 (checked but not written: the COCO
-            format has no per-keypoint score).
-        scores: (N,) person scores, used by COCOeval to rank detections.
-        image_id: the COCO id of the image.
-
-    Returns:
-        One dict per person: ``image_id``, ``category_id`` 1, ``keypoints``
-        as 17 * 3 plain floats ``[x, y, v, ...]`` in
-        :data:`COCO_KEYPOINT_NAMES` order (v = 1 where found; x = y = v = 0
-        where missing) and ``score``.
-    """
-    poses, _ = check_poses(poses, confidences)
-    scores = np.asarray(scores, np.float32).reshape(-1)
-    if len(scores) != len(poses):
-        raise ValueError(f'{len(poses)} poses but {len(scores)} scores')
-    return [{'image_id': int(image_id),
-             'category_id': COCO_PERSON_CATEGORY_ID,
-             'keypoints': _coco_keypoints(pose),
-             'score': round(float(score), CONFIDENCE_DECIMALS)}
-            for pose, score in zip(poses, scores)]
-
-
-def _coco_keypoints(pose: np.ndarray) -> List[float]:
-    """``[x, y, v] * 17`` in COCO order from an (18, 3) OpenPose pose."""
-    keypoints: List[float] = []
-    for x, y, flag in pose[list(COCO_JOINT_INDICES)]:
-        if flag > 0:
-            keypoints.extend(_xy(x, y) + (float(COCO_FOUND),))
-        else:
-            keypoints.extend((0.0, 0.0, float(COCO_MISSING)))
-    return keypoints
-
-
-def _xy(x: float, y: float) -> Tuple[float, float]:
+def rounded_xy(x: float, y: float) -> Tuple[float, float]:
     """Rounded plain-float (x, y)."""
     return (round(float(x), COORDINATE_DECIMALS),
             round(float(y), COORDINATE_DECIMALS))
@@ -209,17 +193,248 @@ def _xy(x: float, y: float) -> Tuple[float, float]:
 
 def _xyc(x: float, y: float, c: float) -> Tuple[float, float, float]:
     """Rounded plain-float (x, y, confidence)."""
-    return _xy(x, y) + (round(float(c), CONFIDENCE_DECIMALS),)
+    return rounded_xy(x, y) + (round(float(c), CONFIDENCE_DECIMALS),)
 
 
-def check_poses(poses: np.ndarray, confidences: np.ndarray
-                ) -> Tuple[np.ndarray, np.ndarray]:
-    """Poses as (N, 18, 3) and confidences as (N, 18) float32; raises
-    ValueError when the person counts differ."""
-    poses = np.asarray(poses, np.float32).reshape(-1, entity.NUM_JOINTS, 3)
-    confidences = np.asarray(confidences, np.float32).reshape(
-        -1, entity.NUM_JOINTS)
-    if len(confidences) != len(poses):
-        raise ValueError(f'{len(poses)} poses but {len(confidences)} '
-                         'confidence rows')
-    return poses, confidences
+def frame_record(index: int, time: float, document: Optional[Dict],
+                 carried: bool = False) -> Dict:
+    """One keypoint line: the frame's fields, then the people.
+
+    Args:
+        index: the frame's index in the video.
+        time: its time in seconds.
+        document: the frame's :func:`openpose_json`, or None for a frame
+            that failed to decode (written with ``decode_failed`` and no
+            people).
+        carried: the people are those of the last detected frame.
+    """
+    record = {FRAME_FIELD: int(index),
+              TIME_FIELD: round(float(time), TIME_DECIMALS),
+              CARRIED_FIELD: bool(carried)}
+    if document is None:
+        record[DECODE_FAILED_FIELD] = True
+        document = {VERSION_FIELD: OPENPOSE_JSON_VERSION, PEOPLE_FIELD: []}
+    record.update(document)
+    return record
+
+
+# ---------------------------------------------------------------------------
+# Decoding
+# ---------------------------------------------------------------------------
+
+def keypoint_array(values: Sequence[float], count: int
+                   ) -> Tuple[np.ndarray, np.ndarray]:
+    """``(xy, confidence)`` of a flat ``[x0, y0, c0, ...]`` list.
+
+    Returns:
+        xy: (count, 2) float64 ``(x, y)`` pixels, NaN where the keypoint is
+            missing (confidence <= 0, written as 0, 0, 0) or where the list
+            is empty or short.
+        confidence: (count,) float64, 0 where missing.
+    """
+    flat = np.zeros(count * VALUES_PER_KEYPOINT, np.float64)
+    values = np.asarray(values, np.float64).ravel()[:flat.size]
+    flat[:values.size] = values
+    points = flat.reshape(count, VALUES_PER_KEYPOINT)
+    found = (points[:, 2] > 0) & np.isfinite(points).all(axis=1)
+    xy = np.where(found[:, None], points[:, :2], np.nan)
+    return xy, np.where(found, points[:, 2], 0.0)
+
+
+def person_id(person: Dict) -> int:
+    """The tracker id of a ``people`` entry (``[id]`` or ``id``)."""
+    value = person.get(PERSON_ID_FIELD, UNTRACKED_PERSON_ID)
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else UNTRACKED_PERSON_ID
+    return int(value)
+
+
+# ---------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------
+
+def write_image_keypoints(path: str, document: Dict) -> None:
+    """Write one image's :func:`openpose_json` to ``path`` atomically.
+
+    Raises:
+        OSError: the folder is missing or not writable, the disk is full.
+    """
+    write_atomic(path, json.dumps(document, allow_nan=False).encode())
+
+
+def _line(record: Dict) -> str:
+    return json.dumps(record, allow_nan=False)
+
+
+def write_keypoint_lines(path: str, records: Iterable[Dict]) -> None:
+    """Write :func:`frame_record` dicts as a keypoint-lines file at
+    ``path``, atomically (all lines or nothing)."""
+    with atomic_file(path, 'w', encoding='utf-8', newline='\n') as stream:
+        for record in records:
+            stream.write(_line(record) + '\n')
+
+
+class KeypointLinesWriter:
+    """A keypoint-lines file written frame by frame, atomically.
+
+    Lines go to a hidden temporary file beside ``path``, each flushed as it
+    is written, so a crash loses at most the line being written;
+    :meth:`commit` syncs the file and renames it to ``path``; :meth:`abort`
+    deletes it.  As a context manager, leaving the block without
+    :meth:`commit` aborts.
+
+    Attributes:
+        path: the destination.
+        temp_path: the temporary file.
+        lines: lines written so far.
+    """
+
+    def __init__(self, path: str):
+        """Create the temporary file (UTF-8, ``\\n`` line ends).
+
+        Raises:
+            KeypointFileError: the folder is missing or not writable.
+        """
+        problem = output_folder_problem(path)
+        if problem:
+            raise KeypointFileError(problem)
+        self.path = path
+        self.temp_path = temporary_path(path)
+        self.lines = 0
+        try:
+            self._file = open(self.temp_path, 'x', encoding='utf-8',
+                              newline='\n')
+        except OSError as e:
+            raise KeypointFileError(f'{path}: cannot create the file '
+                                    f'({e.strerror}); choose another path'
+                                    ) from e
+        self._state = 'open'
+
+    def write_frame(self, record: Dict) -> None:
+        """Append one :func:`frame_record` as a line, and flush.
+
+        Raises:
+            KeypointFileError: the writer was committed or aborted.
+        """
+        if self._state != 'open':
+            raise KeypointFileError(f'{self.path}: write after the writer '
+                                    f'was {self._state}')
+        self._file.write(_line(record) + '\n')
+        self._file.flush()
+        self.lines += 1
+
+    def commit(self) -> str:
+        """Sync the file and rename it to :attr:`path` (replacing a file
+        there); a second call does nothing.  Returns ``path``.
+
+        Raises:
+            KeypointFileError: the writer was aborted.
+            OSError: the disk is full, ... (the temporary file is deleted).
+        """
+        if self._state == 'committed':
+            return self.path
+        if self._state != 'open':
+            raise KeypointFileError(f'{self.path}: commit after the writer '
+                                    f'was {self._state}')
+        try:
+            self._file.close()
+            commit_file(self.temp_path, self.path)
+        except BaseException:
+            self.abort()
+            raise
+        self._state = 'committed'
+        return self.path
+
+    def abort(self) -> None:
+        """Close and delete the temporary file; does nothing after
+        :meth:`commit` or a previous abort."""
+        if self._state != 'open':
+            return
+        self._state = 'aborted'
+        try:
+            self._file.close()
+        except OSError:
+            pass
+        remove_quietly(self.temp_path)
+
+    def __enter__(self) -> 'KeypointLinesWriter':
+        return self
+
+    def __exit__(self, *exc_info) -> bool:
+        self.abort()
+        return False
+
+
+# ---------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------
+
+def read_keypoint_lines(path: str) -> List[Dict]:
+    """Every frame record of a keypoint-lines file, in file order, checked.
+
+    Returns:
+        One dict per non-blank line, as written (:func:`frame_record`).
+
+    Raises:
+        KeypointFileError: the file is missing or unreadable, a line is not
+            a JSON object with a numeric ``frame`` and ``time`` and a
+            ``people`` list of well-formed people.
+    """
+    problem = input_file_problem(path, 'keypoint')
+    if problem:
+        raise KeypointFileError(problem)
+    try:
+        with open(path, encoding='utf-8') as stream:
+            lines = stream.readlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise KeypointFileError(f'{path}: cannot read the keypoint file '
+                                f'({error}); {_WRITTEN_BY}')
+    return [_parse_line(line, number, path)
+            for number, line in enumerate(lines, start=1) if line.strip()]
+
+
+def _parse_line(line: str, number: int, path: str) -> Dict:
+    """The record of line ``number`` (1-based) of ``path``."""
+    try:
+        record = json.loads(line)
+    except (json.JSONDecodeError, RecursionError) as error:
+        why = getattr(error, 'msg', 'nested too deeply')
+        raise KeypointFileError(f'{path}, line {number} is not JSON ({why}): '
+                                f'{_WRITTEN_BY}')
+    if not isinstance(record, dict) or not isinstance(
+            record.get(PEOPLE_FIELD), list):
+        raise KeypointFileError(f'{path}, line {number} has no "people" '
+                                f'list: {_WRITTEN_BY}')
+    if not all(_is_number(record.get(field))
+               for field in (FRAME_FIELD, TIME_FIELD)):
+        raise KeypointFileError(
+            f'{path}, line {number} has no "frame" and "time" (a single '
+            f'image\'s keypoints?): give the keypoint file of a video, '
+            f'written by video_pose_detector.py --json')
+    for person in record[PEOPLE_FIELD]:
+        if not _well_formed(person):
+            raise KeypointFileError(
+                f'{path}, line {number}: a person is not an object with a '
+                f'numeric "person_id" and numeric keypoint lists: '
+                f'{_WRITTEN_BY}')
+    return record
+
+
+def _is_number(value) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def _well_formed(person) -> bool:
+    """Whether a ``people`` entry can be read: a dict whose id is a number
+    (or a list of one) and whose keypoint fields are lists of numbers."""
+    if not isinstance(person, dict):
+        return False
+    pid = person.get(PERSON_ID_FIELD, UNTRACKED_PERSON_ID)
+    if isinstance(pid, list):
+        pid = pid[0] if pid else UNTRACKED_PERSON_ID
+    fields = [person.get(field) or [] for field in (POSE_FIELD, *HAND_FIELDS)]
+    return (isinstance(pid, int) and not isinstance(pid, bool)
+            and all(isinstance(values, list)
+                    and all(isinstance(v, (int, float)) for v in values)
+                    for values in fields))

@@ -23,11 +23,13 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 import entity
-from pose.images import write_atomic
+from common.files import write_atomic
 
 # ---------------------------------------------------------------------------
-# Constants (candidates for entity.py)
+# Constants
 # ---------------------------------------------------------------------------
+# All private to these figures (layout, colours, file names); the skeleton
+# they show is entity's.
 
 #: Joint and limb shown by default in the stages figure: the right wrist and
 #: the right forearm, as in the paper's stage-by-stage figure.
@@ -43,13 +45,17 @@ STAGES_FIGURE_SUFFIX = '_stages.png'
 #: images fast).
 FIGURE_MAP_MAX_SIDE = 800
 
-#: Width of one panel in inches, and the figures' resolution.
+#: Width of one panel in inches, and the figures' resolution: 600 and 250
+#: pixel wide panels, two side by side and one per stage (six for the body
+#: network) in a row.
 MAPS_PANEL_INCHES = 6.0
 STAGES_PANEL_INCHES = 2.5
 FIGURE_DPI = 100
 
 #: Colour map, opacity and value range of a map drawn over the image
-#: (confidence maps and PAF magnitudes are trained towards [0, 1]).
+#: (the authors' demo notebook: ``plt.imshow(heatmap, alpha=.5)`` over the
+#: image, with matplotlib's colour map of the time, ``jet``; confidence maps
+#: and PAF magnitudes are trained towards [0, 1]).
 MAP_COLORMAP = 'jet'
 MAP_OPACITY = 0.5
 MAP_DISPLAY_RANGE: Tuple[float, float] = (0.0, 1.0)

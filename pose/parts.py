@@ -3,16 +3,18 @@
 For each person, :mod:`pose.regions` gives a square face box and one square
 box per hand (OpenPose's rules).  Each box is cropped from the image (padded
 where it leaves the image) and resized to the network input; on a GPU all
-crops of one image go through the face or hand network together.  Each keypoint is
-the peak of its channel in the last stage's heatmap (upsampled to the crop),
-reported when above a threshold and mapped back to image pixels.  The hand
-model expects a right hand, so left-hand crops are mirrored before the
-network and their keypoints mirrored back.
+crops of one image go through the face or hand network together.  Each
+keypoint is the peak of its channel in the last stage's heatmap (upsampled
+to the crop), reported when above a threshold and mapped back to image
+pixels.  The hand model expects a right hand, so left-hand crops are
+mirrored before the network and their keypoints mirrored back.  Crops are
+normalised with the face and hand networks' own parameters
+(:class:`entity.PartParams`).
 
-Example::
+Example (default weights: :func:`models.fetch.default_weights`)::
 
-    faces = FaceDetector('models/facenet.npz')(img, poses, confidences)
-    hands = HandDetector('models/handnet.npz')(img, poses, confidences)
+    faces = FaceDetector()(img, poses, confidences)      # (N, 70, 3)
+    hands = HandDetector()(img, poses, confidences)      # (N, 2, 21, 3)
 """
 from __future__ import annotations
 
@@ -25,10 +27,10 @@ import numpy as np
 
 import entity
 from models.convert import load_network
+from models.fetch import default_weights
 from pose import regions
-from pose.detector import Detection, get_device, upsample_maps
-
-LEFT, RIGHT = 0, 1          # hand order, as OpenPose's hand_left / hand_right
+from pose.detection import Detection
+from pose.detector import get_device, upsample_maps
 
 
 def crop_squares(img: np.ndarray, boxes: np.ndarray, mirror: np.ndarray,
@@ -41,10 +43,13 @@ def crop_squares(img: np.ndarray, boxes: np.ndarray, mirror: np.ndarray,
         boxes: (K, 3) float ``[x_left, y_top, size]`` in image pixels; they
             may extend beyond the image (filled with ``crop_pad_value``).
         mirror: (K,) bool: flip that crop left-right.
+        params: the face or hand network's parameters: crop size, pad value
+            and input normalisation.
 
     Returns:
-        (K, 3, S, S) float32, S = ``params.input_size``, normalised like the
-        body network's input (``x / 256 - 0.5``).
+        (K, 3, S, S) float32, S = ``params.input_size``, normalised
+        ``x / params.input_scale - params.input_offset`` (OpenPose:
+        ``x / 256 - 0.5``).
     """
     size = params.input_size
     crops = np.empty((len(boxes), size, size, 3), np.float32)
@@ -56,9 +61,8 @@ def crop_squares(img: np.ndarray, boxes: np.ndarray, mirror: np.ndarray,
                                borderMode=cv2.BORDER_CONSTANT,
                                borderValue=(params.crop_pad_value,) * 3)
         crop[...] = patch[:, ::-1] if flip else patch
-    body = entity.DEFAULT_PARAMS
-    crops /= np.float32(body.input_scale)
-    crops -= np.float32(body.input_offset)
+    crops /= np.float32(params.input_scale)
+    crops -= np.float32(params.input_offset)
     return crops.transpose(0, 3, 1, 2)
 
 
@@ -166,7 +170,8 @@ class FaceDetector(PartDetector):
     """``detector(img, poses, confidences)`` -> (N, 70, 3) float32 face
     keypoints ``[x, y, score]`` per person, zeros where not found."""
 
-    def __init__(self, weights_file: str = 'models/facenet.npz', **kwargs):
+    def __init__(self, weights_file: str = default_weights('facenet'),
+                 **kwargs):
         super().__init__('facenet', weights_file, **kwargs)
 
     def __call__(self, img, poses, confidences) -> np.ndarray:
@@ -177,15 +182,17 @@ class FaceDetector(PartDetector):
 
 class HandDetector(PartDetector):
     """``detector(img, poses, confidences)`` -> (N, 2, 21, 3) float32 hand
-    keypoints ``[x, y, score]``, left hand first, zeros where not found."""
+    keypoints ``[x, y, score]``, hands in (:data:`entity.LEFT_HAND`,
+    :data:`entity.RIGHT_HAND`) order, zeros where not found."""
 
-    def __init__(self, weights_file: str = 'models/handnet.npz', **kwargs):
+    def __init__(self, weights_file: str = default_weights('handnet'),
+                 **kwargs):
         super().__init__('handnet', weights_file, **kwargs)
 
     def __call__(self, img, poses, confidences) -> np.ndarray:
         boxes, valid = regions.hand_boxes(poses, confidences, self.params)
         mirror = np.zeros_like(valid)
-        mirror[:, LEFT] = True                # the model expects right hands
+        mirror[:, entity.LEFT_HAND] = True    # the model expects right hands
         return _fill(boxes, valid, mirror, self, img,
                      entity.NUM_HAND_KEYPOINTS)
 

@@ -23,9 +23,15 @@ Invalid boxes
 
 Joints
     A body joint is used only when it was found (flag > 0) **and** its
-    confidence is at least :attr:`entity.PartParams.joint_threshold`.
+    confidence is above (strictly, as OpenPose) the threshold of the region:
+    :attr:`entity.PartParams.face_joint_threshold` (0.25) for the face,
+    :attr:`entity.PartParams.hand_joint_threshold` (0.03) for the hands.
     Missing joints, stored at (0, 0), never enter a computation, so they
     never pull a box towards the image origin.
+
+Hands
+    The hand axis of hand boxes is ordered (left, right):
+    :data:`entity.LEFT_HAND`, :data:`entity.RIGHT_HAND`.
 """
 from __future__ import annotations
 
@@ -34,18 +40,17 @@ from typing import Iterator, Tuple
 import numpy as np
 
 import entity
-from pose.keypoints import check_poses
 from entity import DEFAULT_PART_PARAMS, PartParams
+from pose.detection import check_poses
 
 _J = entity.JOINT_INDEX
 
-#: Joints of each arm, ``(shoulder, elbow, wrist)``, in hand order: index 0
-#: is the left hand (OpenPose's ``hand_left``), 1 the right hand.
+#: Joints of each arm, ``(shoulder, elbow, wrist)``, in hand order
+#: (:data:`entity.LEFT_HAND`, :data:`entity.RIGHT_HAND`).
 HAND_ARM_JOINTS: Tuple[Tuple[int, int, int], ...] = (
-    (_J['LShoulder'], _J['LElbow'], _J['LWrist']),
-    (_J['RShoulder'], _J['RElbow'], _J['RWrist']),
+    (_J['LShoulder'], _J['LElbow'], _J['LWrist']),     # entity.LEFT_HAND
+    (_J['RShoulder'], _J['RElbow'], _J['RWrist']),     # entity.RIGHT_HAND
 )
-LEFT_HAND, RIGHT_HAND = 0, 1
 
 
 def face_boxes(poses: np.ndarray, confidences: np.ndarray,
@@ -65,6 +70,9 @@ def face_boxes(poses: np.ndarray, confidences: np.ndarray,
     * both eyes: their mean, ``face_eyes_ratio * |leye-reye|``;
     * both ears: their mean, ``face_ears_ratio * |lear-rear|``.
 
+    A joint is used when found and its confidence is above
+    ``params.face_joint_threshold``.
+
     Args:
         poses: (N, 18, 3) x, y, flag (> 0 where found) in
             :data:`entity.JOINT_NAMES` order.  N may be 0.
@@ -77,7 +85,7 @@ def face_boxes(poses: np.ndarray, confidences: np.ndarray,
         averaged size is 0 (OpenPose skips a face of width 0).  Boxes may
         extend beyond the image.
     """
-    xy, used = _used_joints(poses, confidences, params.joint_threshold)
+    xy, used = _used_joints(poses, confidences, params.face_joint_threshold)
     centre_sum = np.zeros((len(xy), 2))
     size_sum = np.zeros(len(xy))
     cues = np.zeros(len(xy))
@@ -100,7 +108,8 @@ def hand_boxes(poses: np.ndarray, confidences: np.ndarray,
     ``wrist + hand_center_forearm_ratio * (wrist - elbow)`` (beyond the
     wrist, along the forearm) and its side
     ``hand_size_ratio * max(|wrist-elbow|,
-    hand_upper_arm_ratio * |elbow-shoulder|)``.
+    hand_upper_arm_ratio * |elbow-shoulder|)``.  A joint is used when found
+    and its confidence is above ``params.hand_joint_threshold``.
 
     Args:
         poses: (N, 18, 3) x, y, flag (> 0 where found) in
@@ -110,12 +119,13 @@ def hand_boxes(poses: np.ndarray, confidences: np.ndarray,
 
     Returns:
         ``(boxes, valid)``: (N, 2, 3) float32 ``[x_left, y_top, size]`` of
-        the (left, right) hand (:data:`LEFT_HAND`, :data:`RIGHT_HAND`) and
+        the (left, right) hand (:data:`entity.LEFT_HAND`,
+        :data:`entity.RIGHT_HAND`) and
         (N, 2) bool, False (and a NaN row) where a joint of that arm is not
         used or the size is 0 (coincident joints).  Boxes may extend beyond
         the image.
     """
-    xy, used = _used_joints(poses, confidences, params.joint_threshold)
+    xy, used = _used_joints(poses, confidences, params.hand_joint_threshold)
     arms = np.array(HAND_ARM_JOINTS)                 # (2, 3)
     shoulder, elbow, wrist = np.moveaxis(xy[:, arms], 2, 0)  # (N, 2, 2) each
     centre = wrist + params.hand_center_forearm_ratio * (wrist - elbow)
@@ -123,12 +133,6 @@ def hand_boxes(poses: np.ndarray, confidences: np.ndarray,
         _distance(wrist, elbow),
         params.hand_upper_arm_ratio * _distance(elbow, shoulder))
     return _boxes(centre, size, used[:, arms].all(axis=2))
-
-
-def box_centres(boxes: np.ndarray) -> np.ndarray:
-    """``(..., 2)`` (x, y) centres of ``(..., 3)`` boxes (NaN if invalid)."""
-    boxes = np.asarray(boxes)
-    return boxes[..., :2] + boxes[..., 2:] / 2
 
 
 # ---------------------------------------------------------------------------
@@ -140,11 +144,14 @@ def _used_joints(poses: np.ndarray, confidences: np.ndarray,
                  threshold: float) -> Tuple[np.ndarray, np.ndarray]:
     """``(xy, used)``: (N, 18, 2) float64 (x, y) and (N, 18) bool.
 
-    ``used`` is found (flag > 0) and confidence >= ``threshold``.  Raises
+    ``used`` is found (flag > 0) and confidence > ``threshold``: strictly
+    and in float32, as OpenPose's ``score > threshold`` tests on floats (so
+    a confidence of exactly 0.03 is not above a threshold of 0.03).  Raises
     ValueError when the person counts differ.
     """
-    poses, confidences = check_poses(poses, confidences)
-    used = (poses[..., 2] > entity.JOINT_MISSING) & (confidences >= threshold)
+    poses, confidences = check_poses(poses, confidences)       # float32
+    used = ((poses[..., 2] > entity.JOINT_MISSING)
+            & (confidences > np.float32(threshold)))
     return poses[..., :2].astype(np.float64), used
 
 

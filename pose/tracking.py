@@ -27,7 +27,7 @@ pixels, flag :data:`entity.JOINT_FOUND` or :data:`entity.JOINT_MISSING`
 
 Example::
 
-    >>> from pose.synthetic_maps import standing_person
+    >>> from tests.fixtures.ground_truth_maps import standing_person
     >>> tracker = PoseTracker()
     >>> a, b = standing_person(200, 100, 50), standing_person(200, 400, 50)
     >>> tracker.update(np.stack([a, b])).tolist()
@@ -257,12 +257,6 @@ class PoseTracker:
     def __init__(self, params: TrackerParams = DEFAULT_TRACKER_PARAMS):
         self.params = params
         self._tracks: List[_Track] = []
-        self._next_id = 0
-
-    def reset(self) -> None:
-        """Forget every track; the next person gets id 0 again (a new
-        clip)."""
-        self._tracks = []
         self._next_id = 0
 
     @property

@@ -7,7 +7,8 @@
   ``None``) and reading goes on.
 * :class:`VideoWriter` encodes frames in a background thread into a hidden
   temporary file beside the destination, which only :meth:`~VideoWriter.commit`
-  renames into place; :class:`LineWriter` does the same for a JSON-lines file.
+  renames into place (:mod:`pose.keypoints` writes keypoint lines the same
+  way).
   An interrupted run never leaves a half-written result, and an existing file
   is replaced only once the new one is complete.
 * :func:`default_output_path` names the result video beside the input.
@@ -61,14 +62,16 @@ import dataclasses
 import math
 import os
 import queue
-import secrets
 import threading
 from typing import Any, Iterator, List, Optional, Tuple, Union
 
 import cv2
 import numpy as np
 
-from pose.images import same_file
+from common.errors import ToolError
+from common.files import (commit_file, input_file_problem,
+                          output_folder_problem, remove_quietly, same_file,
+                          temporary_path)
 
 # ---------------------------------------------------------------------------
 # Constants
@@ -123,7 +126,7 @@ VIDEO_FOURCCS = {
 }
 
 
-class VideoError(Exception):
+class VideoError(ToolError):
     """A video cannot be read or written; the message says what to do."""
 
 
@@ -236,7 +239,8 @@ class FrameReader:
     """
 
     def __init__(self, source: Union[str, int], start: float = 0.0,
-                 end: Optional[float] = None, queue_size: int = 8):
+                 end: Optional[float] = None, queue_size: int = 8, *,
+                 start_frame: Optional[int] = None):
         """Open ``source`` and position it at ``start``.
 
         Args:
@@ -246,6 +250,8 @@ class FrameReader:
             end: seconds; frames at or after it are not read (``None``: to
                 the end).
             queue_size: decoded frames buffered ahead of the consumer (>= 1).
+            start_frame: the index of the first frame, instead of
+                ``start`` (frames numbered as this reader numbers them).
 
         Raises:
             VideoError: the file is missing, empty, not a video, has no
@@ -257,6 +263,7 @@ class FrameReader:
                 f'queue_size must be at least 1, not {queue_size}')
         _check_times(start, end)
         self.source = source
+        self._start_frame = start_frame
         self.read = 0
         self.failed = 0
         self.missing = 0
@@ -288,7 +295,9 @@ class FrameReader:
         self._fps = fps
         self._max_failed_run = (MAX_FAILED_RUN_CAMERA if _is_camera(
             self.source) else MAX_FAILED_RUN)
-        self.first_index = _index_at(start, fps)
+        self.first_index = (_index_at(start, fps) if self._start_frame is None
+                            else self._start_frame)
+        start = self.first_index / fps
         self.stop_index = None if end is None else _index_at(end, fps)
         if self.stop_index is not None and self.stop_index <= self.first_index:
             raise VideoError(
@@ -561,17 +570,9 @@ def _open_capture(source: Union[str, int]):
 
 def _check_video_file(path: str) -> None:
     """Raise VideoError if ``path`` is not a readable, non-empty file."""
-    if not os.path.exists(path):
-        raise VideoError(f'{path}: no such file; check the path (relative '
-                         f'paths start from {os.getcwd()})')
-    if os.path.isdir(path):
-        raise VideoError(f'{path}: is a directory, not a video file')
-    if not os.access(path, os.R_OK):
-        raise VideoError(f'{path}: permission denied; make the file '
-                         'readable')
-    if os.path.getsize(path) == 0:
-        raise VideoError(f'{path}: the file is empty (0 bytes), probably an '
-                         'interrupted download or copy; copy it again')
+    problem = input_file_problem(path, 'video')
+    if problem:
+        raise VideoError(problem)
 
 
 def _drain(q: 'queue.Queue[Any]') -> None:
@@ -583,51 +584,36 @@ def _drain(q: 'queue.Queue[Any]') -> None:
             return
 
 
+def read_frame(path: str, index: int) -> Optional[np.ndarray]:
+    """Frame ``index`` of a video file, numbered as :class:`FrameReader`
+    numbers frames (one per frame read, damaged ones included, so the
+    number matches the keypoint files), upright like the reader's frames.
+
+    Returns:
+        (H, W, 3) uint8 BGR, or None when the file cannot be read or has no
+        such decodable frame.
+    """
+    if index < 0:
+        return None
+    try:
+        with FrameReader(path, start_frame=index, queue_size=1) as reader:
+            frame = next(iter(reader), None)
+    except VideoError:
+        return None
+    if frame is None or frame.index != index:
+        return None
+    return frame.image
+
+
 # ---------------------------------------------------------------------------
 # Writing
 # ---------------------------------------------------------------------------
-
-
-def _temp_path(path: str) -> str:
-    """A new hidden temporary name beside ``path`` with its extension,
-    e.g. ``out/.clip.mp4.1a2b3c4d.part.mp4`` for ``out/clip.mp4``."""
-    directory, name = os.path.split(os.path.abspath(path))
-    extension = os.path.splitext(name)[1]
-    return os.path.join(directory,
-                        f'.{name}.{secrets.token_hex(4)}.part{extension}')
-
-
-def _check_output_folder(path: str) -> None:
-    """Raise VideoError if ``path``'s folder is missing or not writable."""
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise VideoError(f'{path}: the folder {directory} does not exist; '
-                         'create it or choose another output path')
-    if not os.access(directory, os.W_OK):
-        raise VideoError(f'{path}: the folder {directory} is not writable; '
-                         'choose another output path')
 
 
 def _even_below(pixels: int) -> int:
     """The size OpenCV's 4:2:0 encoders write for ``pixels`` (observed:
     odd sizes lose their last row or column; a single pixel stays)."""
     return pixels - pixels % 2 if pixels > 1 else pixels
-
-
-def _remove_quietly(path: str) -> None:
-    try:
-        os.remove(path)
-    except OSError:
-        pass
-
-
-def _fsync_file(path: str) -> None:
-    """Flush ``path``'s data to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class VideoWriter:
@@ -691,20 +677,22 @@ class VideoWriter:
         width, height = (int(v) for v in size)
         if width < 1 or height < 1:
             raise VideoError(f'{path}: invalid frame size {width}x{height}')
-        _check_output_folder(path)
+        problem = output_folder_problem(path)
+        if problem:
+            raise VideoError(problem)
         self.path = path
         self.fps = float(fps)
         self.size = (width, height)
         self.output_size = (_even_below(width), _even_below(height))
         self.fourcc = VIDEO_FOURCCS[extension]
         self.written = 0
-        self.temp_path = _temp_path(path)
+        self.temp_path = temporary_path(path)
         self._writer = cv2.VideoWriter(
             self.temp_path, cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(
                 *self.fourcc), self.fps, self.size)
         if not self._writer.isOpened():
             self._writer.release()
-            _remove_quietly(self.temp_path)
+            remove_quietly(self.temp_path)
             raise VideoError(
                 f'{path}: OpenCV cannot write a {width}x{height} video at '
                 f'{fps:g} fps with codec {self.fourcc}; try another '
@@ -782,11 +770,10 @@ class VideoWriter:
             if self.written == 0:
                 raise VideoError(f'{self.path}: no frames were written, so '
                                  'the video was not created')
-            _fsync_file(self.temp_path)
-            os.replace(self.temp_path, self.path)
+            commit_file(self.temp_path, self.path)
         except BaseException:
             self._state = 'aborted'
-            _remove_quietly(self.temp_path)
+            remove_quietly(self.temp_path)
             raise
         self._state = 'committed'
         return self.path
@@ -800,7 +787,7 @@ class VideoWriter:
         self._discard.set()
         self._finish_thread()
         self._writer.release()
-        _remove_quietly(self.temp_path)
+        remove_quietly(self.temp_path)
 
     def _finish_thread(self) -> None:
         """Let the thread work through the queue, then end it."""
@@ -822,103 +809,6 @@ class VideoWriter:
 
     def __exit__(self, *exc_info) -> bool:
         self.abort()              # no-op after commit()
-        return False
-
-
-class LineWriter:
-    """A JSON-lines (or any text-lines) file written atomically.
-
-    Lines go to a hidden temporary file beside ``path``
-    (``.name.jsonl.1a2b3c4d.part.jsonl``), each flushed as it is written
-    so that a crash loses at most the line being written; :meth:`commit`
-    syncs the file to disk and renames it to ``path``; :meth:`abort`
-    deletes it.  As a context manager it behaves like :class:`VideoWriter`:
-    leaving the block without :meth:`commit` aborts.
-
-    Attributes:
-        path: the destination.
-        temp_path: the temporary file.
-        lines: lines written so far.
-    """
-
-    def __init__(self, path: str):
-        """Create the temporary file (UTF-8, ``\\n`` line ends).
-
-        Raises:
-            VideoError: the folder is missing or not writable.
-        """
-        _check_output_folder(path)
-        self.path = path
-        self.temp_path = _temp_path(path)
-        self.lines = 0
-        try:
-            self._file = open(self.temp_path, 'x', encoding='utf-8',
-                              newline='\n')
-        except OSError as e:
-            raise VideoError(f'{path}: cannot create the file '
-                             f'({e.strerror}); choose another path') from e
-        self._state = 'open'
-
-    def write_line(self, line: str) -> None:
-        """Append ``line`` and a newline, and flush.
-
-        Raises:
-            ValueError: ``line`` contains a line break.
-            VideoError: the writer was committed or aborted.
-        """
-        if self._state != 'open':
-            raise VideoError(f'{self.path}: write_line() after the writer '
-                             f'was {self._state}')
-        if '\n' in line or '\r' in line:
-            raise ValueError('a line must not contain line breaks')
-        self._file.write(line + '\n')
-        self._file.flush()
-        self.lines += 1
-
-    def commit(self) -> str:
-        """Sync the file to disk and rename it to :attr:`path` (which it
-        replaces if it exists).  A second call does nothing.
-
-        Returns:
-            ``path``.
-
-        Raises:
-            VideoError: the writer was aborted.
-            OSError: the disk is full, ... (the temporary file is deleted).
-        """
-        if self._state == 'committed':
-            return self.path
-        if self._state != 'open':
-            raise VideoError(f'{self.path}: commit() after the writer was '
-                             f'{self._state}')
-        try:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
-            os.replace(self.temp_path, self.path)
-        except BaseException:
-            self.abort()
-            raise
-        self._state = 'committed'
-        return self.path
-
-    def abort(self) -> None:
-        """Close and delete the temporary file; does nothing after
-        :meth:`commit` or a previous abort."""
-        if self._state != 'open':
-            return
-        self._state = 'aborted'
-        try:
-            self._file.close()
-        except OSError:
-            pass
-        _remove_quietly(self.temp_path)
-
-    def __enter__(self) -> 'LineWriter':
-        return self
-
-    def __exit__(self, *exc_info) -> bool:
-        self.abort()
         return False
 
 

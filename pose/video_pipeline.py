@@ -1,6 +1,9 @@
 """Poses on every frame of a video: detect, track, draw, write.
 
-:func:`process_video` drives the loop.  Frames are decoded ahead in a
+:func:`run_video` is the whole job (open the video and the outputs, load
+the detectors, run the loop, commit or delete the outputs); the video
+command, the FMS analysis and the benchmarks call it.
+:func:`process_video` drives the frame loop itself.  Frames are decoded ahead in a
 background thread (:class:`pose.video_io.FrameReader`) and encoded behind in
 another (:class:`pose.video_io.VideoWriter`), so reading and writing overlap
 the network.  With ``every = N`` the network runs on every N-th frame and the
@@ -15,24 +18,24 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import json
+import os
+import sys
 import threading
 import time
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-import entity
-from pose.detector import Detection, PoseDetector
+from common.cli import StopOnSignal
+from common.files import output_problem, same_file
+from pose.detection import Detection
 from pose.draw import draw_people
-from pose.keypoints import openpose_json
-from pose.parts import add_face_and_hands
+from pose.keypoints import KeypointLinesWriter, frame_record, openpose_json
+from pose.options import Detectors, VideoOptions, load_detectors
 from pose.tracking import PoseTracker
-from pose.video_io import Frame, LineWriter, VideoWriter
+from pose.video_io import Frame, FrameReader, VideoError, VideoWriter
 
-_NO_PEOPLE = Detection(np.zeros((0, entity.NUM_JOINTS, 3), np.float32),
-                       np.zeros(0, np.float32),
-                       np.zeros((0, entity.NUM_JOINTS), np.float32))
+_NO_PEOPLE = Detection.empty()
 _NO_IDS = np.zeros(0, np.int64)
 
 
@@ -51,6 +54,7 @@ class Summary:
     last_detected: Optional[int] = None   # index of the last detected frame
     stopped_by: Optional[str] = None   # signal name, if interrupted
     outputs: List[str] = dataclasses.field(default_factory=list)  # written
+    warnings: List[str] = dataclasses.field(default_factory=list)
 
     def lines(self) -> List[str]:
         """The summary as printed at the end of a run."""
@@ -76,37 +80,12 @@ class Summary:
         return lines
 
 
-def people_document(detection: Detection, ids: np.ndarray) -> dict:
-    """The people of a detection in OpenPose's keypoint format
-    (``pose_keypoints_2d`` and the empty face/hand fields), each with
-    ``person_id`` ``[id]`` from the tracker."""
-    document = openpose_json(detection.poses, detection.confidences,
-                             detection.faces, detection.hands)
-    for person, person_id in zip(document['people'], ids):
-        person['person_id'] = [int(person_id)]
-    return document
-
-
-def frame_record(frame: Frame, people: dict, carried: bool) -> dict:
-    """One keypoint line: the frame, its time, and its people.
-
-    ``carried`` marks frames between those the network ran on (their poses
-    are the last ones found); ``decode_failed`` frames have no people.
-    """
-    record = {'frame': frame.index, 'time': round(frame.time, 6),
-              'carried': carried}
-    if frame.image is None:
-        record['decode_failed'] = True
-    record.update(people)
-    return record
-
-
 class Outputs:
     """The annotated video and the keypoint lines, either of them optional,
     and a window to show frames in; ``frame_size`` is (width, height)."""
 
     def __init__(self, video: Optional[VideoWriter],
-                 lines: Optional[LineWriter],
+                 lines: Optional[KeypointLinesWriter],
                  show: Optional[Callable[[np.ndarray], bool]],
                  frame_size: Tuple[int, int]):
         self.video, self.lines, self.show = video, lines, show
@@ -128,23 +107,23 @@ class Outputs:
             self.video.write(self.last_image)
         if self.lines:
             if self._people[0] is not detection:
-                self._people = (detection, people_document(detection, ids))
-            self.lines.write_line(json.dumps(
-                frame_record(frame, self._people[1], carried)))
+                self._people = (detection, openpose_json(
+                    detection.poses, detection.confidences, detection.faces,
+                    detection.hands, person_ids=ids))
+            document = self._people[1] if frame.image is not None else None
+            self.lines.write_frame(frame_record(frame.index, frame.time,
+                                                document, carried))
         if self.show and frame.image is not None:
             self.user_quit = not self.show(self.last_image)
 
 
-def _detect(detector: PoseDetector, tracker: PoseTracker,
-            frames: Sequence[Frame], summary: Summary, parts=(None, None)):
-    """Detections and track ids of frames to process, in one batch;
-    ``parts`` are the face and hand detectors (or None)."""
-    start, network = time.perf_counter(), detector.network_seconds
-    detections = [add_face_and_hands(detection, frame.image, *parts)
-                  for frame, detection in zip(
-                      frames, detector.detect_batch([f.image for f in frames]))]
+def _detect(detectors: Detectors, tracker: PoseTracker,
+            frames: Sequence[Frame], summary: Summary):
+    """Detections and track ids of frames to process, in one batch."""
+    start, network = time.perf_counter(), detectors.body.network_seconds
+    detections = detectors.predict([f.image for f in frames])
     summary.detection_seconds += time.perf_counter() - start
-    summary.network_seconds += detector.network_seconds - network
+    summary.network_seconds += detectors.body.network_seconds - network
     results = []
     for frame, detection in zip(frames, detections):
         elapsed = (frame.index - summary.last_detected
@@ -158,27 +137,29 @@ def _detect(detector: PoseDetector, tracker: PoseTracker,
     return results
 
 
-def process_video(frames, detector: PoseDetector, outputs: Outputs,
+def process_video(frames, detectors: Detectors, outputs: Outputs,
                   every: int = 1, batch: int = 1,
                   stop: Optional[threading.Event] = None,
-                  progress=None, parts=(None, None)) -> Summary:
+                  progress=None, summary: Optional[Summary] = None
+                  ) -> Summary:
     """Run detection over ``frames`` and write every frame to ``outputs``.
 
     Args:
         frames: iterable of :class:`pose.video_io.Frame` in order.
-        detector: the body pose detector.
+        detectors: the body detector with the face and hand ones, if any
+            (anything with ``predict(images)`` and ``body.network_seconds``).
         outputs: where annotated frames and keypoint lines go.
         every: run the network on every ``every``-th frame (counted from the
             first frame), carrying the last poses in between.
         batch: frames sent to the network together.
         stop: when set, the loop ends after the frames in hand.
         progress: a tqdm-like object (``update(n)``, ``set_postfix``).
-        parts: face and hand detectors (:mod:`pose.parts`), or None.
+        summary: the summary to fill in (a new one when None).
 
     Returns:
         The :class:`Summary`; ``stopped_by`` is left for the caller.
     """
-    summary = Summary()
+    summary = Summary() if summary is None else summary
     tracker = PoseTracker()
     started = time.perf_counter()
     pending: List[Tuple[Frame, bool]] = []   # (frame, detect it?) to write
@@ -187,7 +168,7 @@ def process_video(frames, detector: PoseDetector, outputs: Outputs,
     def flush():
         nonlocal last
         to_detect = [frame for frame, detect in pending if detect]
-        results = iter(_detect(detector, tracker, to_detect, summary, parts)
+        results = iter(_detect(detectors, tracker, to_detect, summary)
                        if to_detect else ())
         for frame, detect in pending:
             if detect:
@@ -217,3 +198,142 @@ def process_video(frames, detector: PoseDetector, outputs: Outputs,
     flush()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+# ---------------------------------------------------------------------------
+# The whole job
+# ---------------------------------------------------------------------------
+
+#: The key that closes the ``show`` window, and its title.
+QUIT_KEY = ord('q')
+WINDOW = 'pose'
+
+
+def run_video(source: Union[str, int], options: VideoOptions,
+              detectors: Optional[Detectors] = None,
+              progress: bool = True) -> Summary:
+    """Detect and track people on every frame of a video file or camera.
+
+    Opens the video (checking it before any network is loaded), loads the
+    detectors unless given, writes the annotated video and/or the keypoint
+    lines under hidden temporary names, and renames them into place when
+    the loop ends: after the last frame, or after the frames in hand when
+    SIGINT/SIGTERM arrives (then ``stopped_by`` names the signal, and the
+    outputs hold every frame up to there).  On any error both outputs are
+    deleted and an existing file of the same name is left as it was.
+
+    Args:
+        source: a video file, or an int camera index.
+        options: what to run and write (:class:`pose.options.VideoOptions`).
+        detectors: already loaded detectors (a batch reuses them), or None
+            to load those ``options`` name.
+        progress: show a progress bar on a terminal.
+
+    Returns:
+        The run's :class:`Summary`: counts, timings, ``outputs`` written,
+        ``warnings`` for the user, ``stopped_by``.
+
+    Raises:
+        ToolError: bad options, an unreadable video, bad weights or
+            device, an output that would replace the input or cannot be
+            created.
+    """
+    options.check()
+    _check_outputs(source, options)
+    with FrameReader(source, start=options.start, end=options.end) as reader:
+        if detectors is None:
+            detectors = load_detectors(options)
+        summary = Summary()
+        outputs = _open_outputs(reader, options, summary)
+        _run_loop(reader, detectors, outputs, options, summary, progress)
+        if reader.missing and not summary.stopped_by:
+            summary.warnings.append(
+                f'the video ended {reader.missing} frame(s) before the length '
+                f'its container announces (a cut-off file?)')
+    summary.outputs = [w.path for w in (outputs.video, outputs.lines) if w]
+    return summary
+
+
+def _check_outputs(source: Union[str, int], options: VideoOptions) -> None:
+    """VideoError when an output is the input, both outputs are one file,
+    or an output cannot be created (before any work)."""
+    paths = [p for p in (options.video_out, options.keypoints_out) if p]
+    inputs = [source] if isinstance(source, str) else []
+    for path in paths:
+        problem = output_problem(path, inputs)
+        if problem:
+            raise VideoError(problem)
+    if len(paths) == 2 and same_file(*paths):
+        raise VideoError(f'{paths[0]} is given for both the video and the '
+                         f'keypoints; give two different names')
+
+
+def _open_outputs(reader: FrameReader, options: VideoOptions,
+                  summary: Summary) -> Outputs:
+    """The writers (temporary files) and the window of a run."""
+    info = reader.info
+    size = (info.width, info.height)
+    video = (VideoWriter(options.video_out, info.fps, size)
+             if options.video_out else None)
+    try:
+        lines = (KeypointLinesWriter(options.keypoints_out)
+                 if options.keypoints_out else None)
+    except BaseException:
+        if video:
+            video.abort()
+        raise
+    return Outputs(video, lines, _window(options.show, summary), size)
+
+
+def _window(show: bool, summary: Summary
+            ) -> Optional[Callable[[np.ndarray], bool]]:
+    """A function showing a frame (False when the user quits), or None."""
+    if not show:
+        return None
+    if sys.platform.startswith('linux') and not (
+            os.environ.get('DISPLAY') or os.environ.get('WAYLAND_DISPLAY')):
+        summary.warnings.append('no display; the window is not shown')
+        return None
+    import cv2
+
+    def show_frame(img: np.ndarray) -> bool:
+        cv2.imshow(WINDOW, img)
+        return cv2.waitKey(1) & 0xFF != QUIT_KEY
+    return show_frame
+
+
+def _commit_all(writers) -> None:
+    """Commit every writer; if one fails, delete the others' files too."""
+    for done, writer in enumerate(writers):
+        try:
+            writer.commit()
+        except BaseException:
+            for other in writers[done + 1:]:
+                other.abort()
+            raise
+
+
+def _run_loop(reader: FrameReader, detectors: Detectors, outputs: Outputs,
+              options: VideoOptions, summary: Summary,
+              progress: bool) -> None:
+    """The frame loop; commits the outputs on success or a stop signal,
+    deletes them on any error."""
+    from tqdm import tqdm
+    writers = [w for w in (outputs.video, outputs.lines) if w]
+    try:
+        with StopOnSignal() as stop, tqdm(
+                total=reader.expected_frames or None, unit='frame',
+                disable=None if progress else True) as bar:
+            process_video(reader, detectors, outputs, every=options.every,
+                          batch=options.batch, stop=stop.event, progress=bar,
+                          summary=summary)
+            if stop.received:
+                summary.stopped_by = stop.received.name
+    except BaseException:
+        for writer in writers:
+            writer.abort()
+        raise
+    _commit_all(writers)
+    if outputs.show:
+        import cv2
+        cv2.destroyAllWindows()

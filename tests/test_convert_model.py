@@ -1,8 +1,11 @@
 """The Caffe -> Chainer converter (:mod:`models.convert`) and its command line.
 
-Every caffemodel here is synthesized with the real layer names and shapes
+Every caffemodel here is synthesized with the real layer names
 (:mod:`models.synthetic`, fixed seed), so the expected value of every
-converted parameter is known exactly.
+converted parameter is known exactly.  The helpers read the layer tables
+installed when they are called: tests of formats, messages and refused
+inputs ask for conftest's ``slim_networks`` (the same layers, a fraction of
+the channels); those about the real layer shapes use the full-size ones.
 """
 import io
 import os
@@ -23,12 +26,14 @@ from models import NETWORKS
 from models.caffemodel import write_caffemodel
 from models.convert import (WeightsError, convert, load_weights,
                             write_npz_atomic)
-from models.spec import POSENET, SPECS, deploy_prototxt
+from models.spec import SPECS, deploy_prototxt
 from models.synthetic import (caffe_layers, synthesize_weights,
                               write_synthetic_caffemodel)
 
 REPO = Path(__file__).resolve().parents[1]
-SEED = 0
+#: The seed of conftest's ``synthesized_weights``, so that the full-size
+#: conversions are the session's, made once (checked in ``converted``).
+SEED = 11
 #: Convolution layers of each network, as in CMU's prototxts.
 LAYER_COUNTS = {'posenet': 92, 'facenet': 52, 'handnet': 52}
 
@@ -41,35 +46,41 @@ LAYER_COUNTS = {'posenet': 92, 'facenet': 52, 'handnet': 52}
 @pytest.fixture(scope='session')
 def caffemodel(tmp_path_factory):
     """``caffemodel(network, style='V2', legacy_shape=False)`` -> the path of
-    a synthesized caffemodel, written once per session."""
+    a synthesized caffemodel of the installed layer table, written once per
+    session."""
     folder = tmp_path_factory.mktemp('caffemodels')
     paths = {}
 
     def get(network, style='V2', legacy_shape=False):
-        variant = (network, style, legacy_shape)
+        variant = (SPECS[network], style, legacy_shape)
         if variant not in paths:
-            path = folder / f'{network}-{style}-{legacy_shape}.caffemodel'
+            path = folder / (f'{network}-{style}-{legacy_shape}-'
+                             f'{len(paths)}.caffemodel')
             write_synthetic_caffemodel(str(path), SPECS[network], SEED,
                                        style=style, legacy_shape=legacy_shape)
             paths[variant] = path
         return paths[variant]
     yield get
-    shutil.rmtree(folder)     # hundreds of MB
+    shutil.rmtree(folder)     # hundreds of MB for full-size networks
 
 
 @pytest.fixture(scope='session')
-def converted(tmp_path_factory, caffemodel):
-    """``converted(network)`` -> the npz converted from ``caffemodel(network)``,
-    once per session."""
+def converted(tmp_path_factory, caffemodel, synthesized_weights):
+    """``converted(network)`` -> the npz converted from ``caffemodel(network)``
+    (the same weights), once per session and layer table; the full-size ones
+    are conftest's ``synthesized_weights``."""
+    assert synthesized_weights.seed == SEED
     folder = tmp_path_factory.mktemp('converted')
     paths = {}
 
     def get(network):
-        if network not in paths:
-            path = folder / f'{network}.npz'
+        if SPECS[network] is synthesized_weights.tables[network]:
+            return Path(synthesized_weights(network))
+        if SPECS[network] not in paths:
+            path = folder / f'{network}-{len(paths)}.npz'
             convert(network, str(caffemodel(network)), str(path))
-            paths[network] = path
-        return paths[network]
+            paths[SPECS[network]] = path
+        return paths[SPECS[network]]
     yield get
     shutil.rmtree(folder)
 
@@ -108,7 +119,7 @@ def write_layers(path, layers):
 
 @pytest.fixture(autouse=True)
 def remove_large_files(tmp_path):
-    """Inputs and outputs here are hundreds of MB: keep none of them."""
+    """Inputs and outputs here can be large: keep none of them."""
     yield
     shutil.rmtree(tmp_path, ignore_errors=True)
 
@@ -127,7 +138,7 @@ def out_dir(tmp_path):
 
 
 @pytest.mark.parametrize('network', sorted(NETWORKS))
-def test_success_message(network, caffemodel, out_dir, capsys):
+def test_success_message(network, slim_networks, caffemodel, out_dir, capsys):
     destination = out_dir / 'weights.npz'
     assert run(network, caffemodel(network), destination) == 0
     out, err = capsys.readouterr()
@@ -142,7 +153,9 @@ def test_success_message(network, caffemodel, out_dir, capsys):
 @pytest.mark.parametrize('network', sorted(NETWORKS))
 def test_every_parameter_is_written(network, converted):
     """Each parameter of the Chainer network, loaded from the converted file
-    into a NaN-filled network, equals the synthesized Caffe blob."""
+    into a NaN-filled network, equals the synthesized Caffe blob.
+
+    Full-size network: the claim is about every real layer shape."""
     npz = converted(network)
     model = load_weights(nan_model(network), str(npz))
     params = {path.lstrip('/'): param.array
@@ -158,18 +171,23 @@ def test_every_parameter_is_written(network, converted):
 
 
 def test_posenet_stage1_output_layer(converted):
-    """conv5_5_CPM_L1, the last layer of stage 1's PAF branch, is there."""
-    arrays = read_npz(converted('posenet'))
-    expected = expected_arrays('posenet')
-    for key in ('conv5_5_CPM_L1/W', 'conv5_5_CPM_L1/b'):
-        assert np.array_equal(arrays[key], expected[key])
-    assert arrays['conv5_5_CPM_L1/W'].shape == (38, 512, 1, 1)
+    """conv5_5_CPM_L1, the last layer of stage 1's PAF branch, is there,
+    with its real shape (full-size network)."""
+    with np.load(converted('posenet'), allow_pickle=False) as npz:
+        arrays = [npz['conv5_5_CPM_L1/W'], npz['conv5_5_CPM_L1/b']]
+    expected = next(blobs for name, *blobs in
+                    synthesize_weights(SPECS['posenet'], SEED)
+                    if name == 'conv5_5_CPM_L1')
+    assert all(np.array_equal(a, e) for a, e in zip(arrays, expected))
+    assert arrays[0].shape == (38, 512, 1, 1)
 
 
 @pytest.mark.parametrize('style,legacy_shape',
                          [('V1', True), ('V1', False), ('V2', True)])
-def test_legacy_formats_give_the_same_arrays(style, legacy_shape, caffemodel,
+def test_legacy_formats_give_the_same_arrays(style, legacy_shape,
+                                             slim_networks, caffemodel,
                                              converted, out_dir, capsys):
+    """(The full-size networks in the legacy format: test_parity_opencv.)"""
     destination = out_dir / 'weights.npz'
     source = caffemodel('posenet', style, legacy_shape)
     assert run('posenet', source, destination) == 0
@@ -177,29 +195,31 @@ def test_legacy_formats_give_the_same_arrays(style, legacy_shape, caffemodel,
     assert_same_npz(destination, converted('posenet'))
 
 
-def test_extra_layers_are_reported(tmp_path, out_dir, capsys):
+def test_extra_layers_are_reported(slim_networks, tmp_path, out_dir, capsys):
     rng = np.random.default_rng(SEED)
     extra = ('extra_conv', 'Convolution',
              [rng.standard_normal((8, 3, 3, 3), dtype=np.float32),
               rng.standard_normal(8, dtype=np.float32)])
     source = write_layers(tmp_path / 'extra.caffemodel',
-                          [*caffe_layers(POSENET, SEED), extra])
+                          [*caffe_layers(SPECS['posenet'], SEED), extra])
     destination = out_dir / 'weights.npz'
     assert run('posenet', source, destination) == 0
     out, err = capsys.readouterr()
     assert out.startswith('posenet: converted 92 layers')
     lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith('warning: ')
+    assert len(lines) == 1 and lines[0].startswith('convert_model.py: warning: ')
     assert 'extra_conv' in lines[0]
     assert not any(key.startswith('extra_conv')
                    for key in read_npz(destination))
 
 
-def test_command_line_success(caffemodel, out_dir):
+def test_command_line_success(slim_networks, slim_command, caffemodel,
+                              out_dir):
+    """The script in its own process (with the slim networks there too)."""
     destination = out_dir / 'handnet.npz'
     result = subprocess.run(
-        [sys.executable, 'convert_model.py', 'handnet',
-         str(caffemodel('handnet')), str(destination)],
+        slim_command('convert_model.py', 'handnet', caffemodel('handnet'),
+                     destination),
         cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ''
@@ -224,7 +244,7 @@ def random_bytes(folder, caffemodel):
 
 def prototxt(folder, caffemodel):
     path = folder / 'pose_deploy.prototxt'
-    path.write_text(deploy_prototxt(POSENET, 368, 368))
+    path.write_text(deploy_prototxt(SPECS['posenet'], 368, 368))
     return path
 
 
@@ -243,15 +263,17 @@ def truncated_handnet(folder, caffemodel):
 
 def posenet_without_conv5_5_cpm_l1(folder, caffemodel):
     return write_layers(folder / 'missing-layer.caffemodel',
-                        (layer for layer in caffe_layers(POSENET, SEED)
+                        (layer
+                         for layer in caffe_layers(SPECS['posenet'], SEED)
                          if layer[0] != 'conv5_5_CPM_L1'))
 
 
 def posenet_with_wrong_conv1_1_shape(folder, caffemodel):
     def layers():
-        for name, type_, blobs in caffe_layers(POSENET, SEED):
+        for name, type_, blobs in caffe_layers(SPECS['posenet'], SEED):
             if name == 'conv1_1':
-                blobs = [np.zeros((64, 3, 5, 5), np.float32), blobs[1]]
+                filters = len(blobs[1])
+                blobs = [np.zeros((filters, 3, 5, 5), np.float32), blobs[1]]
             yield name, type_, blobs
     return write_layers(folder / 'wrong-shape.caffemodel', layers())
 
@@ -272,8 +294,8 @@ REFUSED = [
     ('truncated', 'handnet', truncated_handnet, ('truncated',)),
     ('missing-layer', 'posenet', posenet_without_conv5_5_cpm_l1,
      ('missing', 'conv5_5_CPM_L1')),
-    ('wrong-shape', 'posenet', posenet_with_wrong_conv1_1_shape,
-     ("'conv1_1'", 'expected shape (64, 3, 3, 3)', 'found (64, 3, 5, 5)')),
+    ('wrong-shape', 'posenet', posenet_with_wrong_conv1_1_shape,   # slim: 8
+     ("'conv1_1'", 'expected shape (8, 3, 3, 3)', 'found (8, 3, 5, 5)')),
     ('handnet-as-posenet', 'posenet', handnet_model, WRONG_NETWORK),
     ('handnet-as-facenet', 'facenet', handnet_model, WRONG_NETWORK),
 ]
@@ -282,8 +304,8 @@ REFUSED = [
 @pytest.mark.parametrize('network,make_input,fragments',
                          [case[1:] for case in REFUSED],
                          ids=[case[0] for case in REFUSED])
-def test_refused_input(network, make_input, fragments, caffemodel, tmp_path,
-                       out_dir, capsys):
+def test_refused_input(network, make_input, fragments, slim_networks,
+                       caffemodel, tmp_path, out_dir, capsys):
     source = make_input(tmp_path, caffemodel)
     assert_refused(capsys, [network, source, out_dir / 'weights.npz'],
                    out_dir, *fragments)
@@ -291,9 +313,10 @@ def test_refused_input(network, make_input, fragments, caffemodel, tmp_path,
 
 @pytest.mark.parametrize('make_input', [random_bytes, handnet_model],
                          ids=['not-a-caffemodel', 'wrong-network'])
-def test_failure_leaves_an_existing_output_untouched(make_input, caffemodel,
-                                                     tmp_path, out_dir,
-                                                     capsys):
+def test_failure_leaves_an_existing_output_untouched(make_input,
+                                                     slim_networks,
+                                                     caffemodel, tmp_path,
+                                                     out_dir, capsys):
     destination = out_dir / 'weights.npz'
     destination.write_bytes(b'the previous weights')
     source = make_input(tmp_path, caffemodel)
@@ -301,13 +324,14 @@ def test_failure_leaves_an_existing_output_untouched(make_input, caffemodel,
     assert destination.read_bytes() == b'the previous weights'
 
 
-def test_output_folder_does_not_exist(caffemodel, tmp_path, capsys):
+def test_output_folder_does_not_exist(slim_networks, caffemodel, tmp_path,
+                                      capsys):
     destination = tmp_path / 'no-such-folder' / 'weights.npz'
     assert_refused(capsys, ['handnet', caffemodel('handnet'), destination],
                    tmp_path, 'no-such-folder', 'folder does not exist')
 
 
-def test_output_is_a_folder(caffemodel, out_dir, capsys):
+def test_output_is_a_folder(slim_networks, caffemodel, out_dir, capsys):
     """OUT naming an existing folder is a problem with the input like any
     other: exit status 2 and one line, not a traceback."""
     (out_dir / 'weights.npz').mkdir()
@@ -316,8 +340,8 @@ def test_output_is_a_folder(caffemodel, out_dir, capsys):
 
 
 @pytest.mark.parametrize('spelling', ['same', 'dotdot', 'symlink'])
-def test_output_equal_to_input_is_refused(spelling, caffemodel, tmp_path,
-                                          capsys):
+def test_output_equal_to_input_is_refused(spelling, slim_networks,
+                                          caffemodel, tmp_path, capsys):
     source = tmp_path / 'handnet.caffemodel'
     source.write_bytes(caffemodel('handnet').read_bytes())
     destination = {
@@ -357,14 +381,14 @@ def load_error(network, path):
     return str(info.value)
 
 
-def test_load_weights_of_another_network(converted):
+def test_load_weights_of_another_network(slim_networks, converted):
     message = load_error('handnet', converted('facenet'))
     assert 'HandNet' in message and str(converted('facenet')) in message
 
 
-def test_load_weights_missing_file(tmp_path):
+def test_load_weights_missing_file(slim_networks, tmp_path):
     message = load_error('handnet', tmp_path / 'handnet.npz')
-    assert 'no such weights file' in message
+    assert 'no such file' in message and 'convert_model.py' in message
 
 
 def random_data(converted):
@@ -373,10 +397,6 @@ def random_data(converted):
 
 def text(converted):
     return b'conv1_1/W: 0.5\n'
-
-
-def no_bytes(converted):
-    return b''
 
 
 def npy_array(converted):
@@ -391,17 +411,26 @@ def truncated_npz(converted):
     return data[:len(data) // 2]
 
 
-NOT_NPZ = [random_data, text, no_bytes, npy_array, truncated_npz]
+NOT_NPZ = [random_data, text, npy_array, truncated_npz]
 
 
 @pytest.mark.parametrize('contents', NOT_NPZ, ids=lambda f: f.__name__)
-def test_load_weights_not_an_npz(contents, converted, tmp_path):
+def test_load_weights_not_an_npz(contents, slim_networks, converted,
+                                  tmp_path):
     path = tmp_path / 'handnet.npz'
     path.write_bytes(contents(converted))
     assert 'HandNet' in load_error('handnet', path)
 
 
-def test_load_weights_parameter_of_another_shape(converted, tmp_path):
+def test_load_weights_empty_file(slim_networks, tmp_path):
+    path = tmp_path / 'handnet.npz'
+    path.write_bytes(b'')
+    message = load_error('handnet', path)
+    assert 'empty (0 bytes)' in message and 'convert_model.py' in message
+
+
+def test_load_weights_parameter_of_another_shape(slim_networks, converted,
+                                                  tmp_path):
     """A parameter whose shape differs is refused even where NumPy could
     broadcast it into the network's parameter."""
     arrays = read_npz(converted('handnet'))
@@ -425,7 +454,7 @@ class _Payload:
         return _record_unpickling, ()
 
 
-def test_load_weights_refuses_pickles(converted, tmp_path):
+def test_load_weights_refuses_pickles(slim_networks, converted, tmp_path):
     arrays = read_npz(converted('handnet'))
     payload = np.empty(1, dtype=object)
     payload[0] = _Payload()
@@ -476,11 +505,11 @@ def test_write_npz_atomic_failure(error, existing, tmp_path, monkeypatch):
 
 
 def test_load_network_equals_loading_into_an_initialised_network(
-        synthesized_weights):
+        slim_weights):
     """load_network skips the random initialisation; every parameter must
     still come from the file."""
     from models.convert import load_network
-    path = synthesized_weights('handnet')
+    path = slim_weights('handnet')
     fast = load_network('handnet', path)
     reference = load_weights(NETWORKS['handnet'](), path)
     fast_params = dict(fast.namedparams())

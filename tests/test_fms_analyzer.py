@@ -4,13 +4,15 @@ import json
 import os
 
 import cv2
-import numpy as np
 import pytest
 
 import fms_analyzer
-from fms import synthetic
-from fms.criteria import DEFAULT_THRESHOLDS_PATH, load_thresholds
+from fms.thresholds import DEFAULT_THRESHOLDS_PATH, load_thresholds
 from tests.cli_checks import listing
+from tests.fixtures import movements
+
+ERROR = 'fms_analyzer.py: error: '
+NOTE = 'fms_analyzer.py: note: '
 
 
 def run(capsys, *argv):
@@ -19,9 +21,13 @@ def run(capsys, *argv):
     return code, out, err.strip().splitlines()
 
 
+def errors_of(lines):
+    return [line for line in lines if line.startswith(ERROR)]
+
+
 def squat_file(folder, name, femur_deg, seed=0):
     path = folder / f'{name}.jsonl'
-    synthetic.write_keypoint_file(synthetic.deep_squat_sequence(
+    movements.write_keypoint_file(movements.deep_squat_sequence(
         min_femur_angle_deg=femur_deg, key_frame=45, noise_px=1.0,
         seed=seed), str(path))
     return path
@@ -49,8 +55,11 @@ def test_analyze_a_keypoint_file(tmp_path, capsys):
     assert result['subject'] == 'anna' and result['score'] == 3
     assert abs(result['key_frame']['frame'] - 45) <= 3
     assert result['measurements']['femur_angle'] == pytest.approx(12, abs=2)
-    assert 'suggested score 3' in stdout
-    assert cv2.imread(str(out / 'anna_deep_squat_side_angles.png')) is not None
+    assert stdout.splitlines()[0] == ('anna: deep_squat, side view: '
+                                      'suggested score 3')
+    assert f'wrote {out / "anna_deep_squat_side.json"}' in stdout
+    assert cv2.imread(str(out / 'anna_deep_squat_side_angles.png')) \
+        is not None
 
 
 def test_heels_raised_and_pain_are_inputs(tmp_path, capsys):
@@ -77,8 +86,8 @@ def test_bad_requests_are_one_line_and_write_nothing(tmp_path, capsys, argv,
     code, stdout, errors = run(capsys, 'analyze', keypoints, *argv, '--out',
                                tmp_path / 'out')
     assert code == 2 and len(errors) == 1, errors
-    assert errors[0].startswith('error: ') and fragment in errors[0]
-    assert not (tmp_path / 'out').exists()
+    assert errors[0].startswith(ERROR) and fragment in errors[0]
+    assert stdout == '' and not (tmp_path / 'out').exists()
 
 
 def test_a_broken_keypoint_file_is_refused(tmp_path, capsys):
@@ -88,24 +97,95 @@ def test_a_broken_keypoint_file_is_refused(tmp_path, capsys):
     code, _, errors = run(capsys, 'analyze', broken, '--test', 'deep_squat',
                           '--view', 'side', '--out', tmp_path)
     assert code == 2 and len(errors) == 1 and 'line 2' in errors[0]
+    assert errors[0].startswith(ERROR)
     assert listing(tmp_path) == before
 
 
-def test_a_video_runs_the_detector_first(tmp_path, capsys,
-                                         synthesized_weights):
+def test_an_output_folder_that_is_a_file_is_refused_first(tmp_path, capsys):
+    keypoints = squat_file(tmp_path, 'dan', 5.0)
+    blocker = tmp_path / 'out'
+    blocker.write_text('x')
+    before = listing(tmp_path)
+    code, stdout, errors = run(capsys, 'analyze', keypoints, '--test',
+                               'deep_squat', '--view', 'side', '--out',
+                               blocker)
+    assert code == 2 and errors == [
+        f'{ERROR}{blocker / "dan_deep_squat_side.json"}: {blocker} is a '
+        f'file, not a folder; choose another output path']
+    assert stdout == '' and listing(tmp_path) == before
+
+
+def test_a_video_runs_the_detector_first(tmp_path, capsys, slim_weights):
+    """Plumbing: the slim synthesized network at the smallest useful size."""
     from tests.video_clips import make_clip
-    clip = make_clip(tmp_path / 'dee.avi', frames=4, size=(64, 48))
+    clip = make_clip(tmp_path / 'dee.avi', frames=3, size=(64, 48))
     out = tmp_path / 'out'
     code, stdout, errors = run(
         capsys, 'analyze', clip, '--test', 'deep_squat', '--view', 'side',
-        '--weights', synthesized_weights('posenet'), '--out', out)
+        '--weights', slim_weights('posenet'), '--size', 64,
+        '--out', out)
     lines = (out / 'dee_keypoints.jsonl').read_text().splitlines()
-    assert [json.loads(line)['frame'] for line in lines] == [0, 1, 2, 3]
-    assert 'running the pose detector' in stdout
+    assert [json.loads(line)['frame'] for line in lines] == [0, 1, 2]
+    assert errors[0] == (f'{NOTE}running the pose detector on {clip} -> '
+                         f'{out / "dee_keypoints.jsonl"}')
+    assert f'wrote {out / "dee_keypoints.jsonl"}' in stdout
     # Random weights find no sensible person: either a result, or one line
     # saying what could not be measured.
-    assert code == 0 or (code == 2 and len(errors) == 1
-                         and errors[0].startswith('error: ')), errors
+    assert code == 0 or (code == 2 and len(errors_of(errors)) == 1), errors
+
+
+class FakeRun:
+    """Stands in for pose.api.run_video: records the options, returns a
+    summary (stopped by ``signal`` when given), writes nothing."""
+
+    def __init__(self, signal=None):
+        self.signal, self.calls = signal, []
+
+    def __call__(self, source, options, *rest, **named):
+        from pose.video_pipeline import Summary
+        self.calls.append((source, options))
+        return Summary(stopped_by=self.signal)
+
+
+@pytest.mark.parametrize('signal, status', [('SIGINT', 130),
+                                            ('SIGTERM', 143)])
+def test_a_stop_signal_during_detection_gives_its_status(
+        tmp_path, capsys, monkeypatch, signal, status):
+    import pose.api
+    fake = FakeRun(signal)
+    monkeypatch.setattr(pose.api, 'run_video', fake)
+    code, stdout, errors = run(capsys, 'analyze', tmp_path / 'clip.mp4',
+                               '--test', 'deep_squat', '--view', 'side',
+                               '--out', tmp_path / 'out')
+    assert code == status and stdout == ''
+    assert len(errors_of(errors)) == 1 and signal in errors_of(errors)[0]
+
+
+def test_detector_options_reach_the_detector(tmp_path, capsys, monkeypatch):
+    import pose.api
+    fake = FakeRun()
+    monkeypatch.setattr(pose.api, 'run_video', fake)
+    code, _, errors = run(capsys, 'analyze', tmp_path / 'clip.mp4',
+                          '--test', 'deep_squat', '--view', 'side',
+                          '--out', tmp_path / 'out', '--hands', '--size',
+                          64, '--precise', '--every', 2)
+    [(source, options)] = fake.calls
+    assert source == str(tmp_path / 'clip.mp4')
+    assert (options.hands, options.size, options.precise, options.every) \
+        == (True, 64, True, 2)
+    assert options.keypoints_out == str(tmp_path / 'out' /
+                                        'clip_keypoints.jsonl')
+    assert options.video_out is None
+    # the fake wrote no keypoints: one line saying so
+    assert code == 2 and len(errors_of(errors)) == 1
+
+
+def test_a_bad_size_is_refused_by_the_parser(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        fms_analyzer.main(['analyze', 'clip.mp4', '--test', 'deep_squat',
+                           '--view', 'side', '--size', '60'])
+    assert stop.value.code == 2
+    assert '--size must be a positive multiple' in capsys.readouterr().err
 
 
 def make_results(tmp_path, capsys, depths):
@@ -121,12 +201,15 @@ def make_results(tmp_path, capsys, depths):
 def test_agreement_prints_and_saves(tmp_path, capsys):
     results = make_results(tmp_path, capsys,
                            {'s1': 10.0, 's2': -25.0, 's3': 8.0})
+    (results / 'notes.json').write_text('{"not": "a result"}')
     coach = write_coach(tmp_path / 'coach.csv', [
         ['s1', 'deep_squat', '', 3], ['s2', 'deep_squat', '', 1],
         ['s3', 'deep_squat', '', 2], ['s4', 'deep_squat', '', 2]])
     code, stdout, errors = run(capsys, 'agreement', '--auto', results,
                                '--coach', coach)
-    assert code == 0 and errors == []
+    assert code == 0
+    assert errors == [f'{NOTE}skipped 1 file(s) in {results} that are not '
+                      f'results: notes.json']
     assert 's4' in stdout                       # scored by the coach only
     saved = json.loads((results / 'agreement' / 'agreement.json')
                        .read_text())
@@ -135,6 +218,7 @@ def test_agreement_prints_and_saves(tmp_path, capsys):
     assert (results / 'agreement' / 'confusion_matrices.png').exists()
     disagreements = (results / 'agreement' / 'disagreements.csv').read_text()
     assert 's3' in disagreements and 's1' not in disagreements
+    assert f'wrote {results / "agreement" / "agreement.json"}' in stdout
 
 
 def test_agreement_with_a_bad_csv_is_one_line(tmp_path, capsys):
@@ -145,26 +229,44 @@ def test_agreement_with_a_bad_csv_is_one_line(tmp_path, capsys):
     assert code == 2 and len(errors) == 1 and 'coach.csv' in errors[0]
 
 
+def test_agreement_output_that_is_a_folder_is_one_line(tmp_path, capsys):
+    results = make_results(tmp_path, capsys, {'s1': 10.0})
+    coach = write_coach(tmp_path / 'coach.csv', [['s1', 'deep_squat', '', 3]])
+    out = tmp_path / 'D'
+    (out / 'agreement.json').mkdir(parents=True)
+    code, stdout, errors = run(capsys, 'agreement', '--auto', results,
+                               '--coach', coach, '--out', out)
+    assert code == 2 and stdout == ''
+    assert errors == [f'{ERROR}{out / "agreement.json"}: is a folder; give '
+                      f'a file name for this output']
+    assert os.listdir(out) == ['agreement.json']
+
+
 def test_calibrate_moves_a_threshold_the_coach_disagrees_with(tmp_path,
                                                               capsys):
     """The coach passes squats only when the femur is at least 6 degrees
-    below horizontal (the default limit is 0): calibration finds a limit
-    between the passing and failing depths, and it is used afterwards."""
-    depths = {f's{i}': d for i, d in enumerate(
-        [2.0, 3.0, 4.0, 9.0, 10.0, 12.0, 1.0, 14.0, 3.5, 11.0])}
+    below horizontal (the default limit is 0): calibration on five subjects
+    (the fewest a threshold is fitted on) finds a limit between the passing
+    and failing depths, and it is used afterwards."""
+    depths = {'s0': 2.0, 's1': 3.0, 's2': 4.0, 's3': 9.0, 's4': 10.0}
     results = make_results(tmp_path, capsys, depths)
     coach = write_coach(tmp_path / 'coach.csv', [
         [s, 'deep_squat', '', 3 if d >= 6 else 1] for s, d in depths.items()])
     out = tmp_path / 'calibrated.json'
     code, stdout, errors = run(capsys, 'calibrate', '--auto', results,
-                               '--coach', coach, '--out', out)
+                               '--coach', coach, '--out', out, '--folds', 2)
     assert code == 0 and errors == [], errors
     fitted = load_thresholds(str(out))['deep_squat']
     key = 'femur_angle_min_deg'
-    assert key in fitted, fitted
     assert 4.0 < fitted[key] <= 9.0
     assert load_thresholds(DEFAULT_THRESHOLDS_PATH)['deep_squat'][key] == 0
     assert 'cross' in stdout.lower()
+    figures = json.loads((tmp_path / 'calibrated_calibration.json')
+                         .read_text())
+    assert figures['format'] == 'fms-calibration'
+    assert figures['n_trials'] == 5 and len(figures['folds']) == 2
+    assert stdout.endswith(f'wrote {out}\nwrote '
+                           f'{tmp_path / "calibrated_calibration.json"}\n')
     rescored = tmp_path / 'rescored'
     assert run(capsys, 'analyze', tmp_path / 's0.jsonl', '--test',
                'deep_squat', '--view', 'side', '--thresholds', out, '--out',
@@ -173,12 +275,66 @@ def test_calibrate_moves_a_threshold_the_coach_disagrees_with(tmp_path,
                       )['score'] == 1
 
 
-def test_calibrate_refuses_to_overwrite_an_input(tmp_path, capsys):
-    results = make_results(tmp_path, capsys, {'s1': 10.0, 's2': -5.0})
+@pytest.fixture
+def two_results(tmp_path):
+    """A coach's CSV and an empty results folder: the outputs are checked
+    before the results are read, so a refusal names the output."""
+    results = tmp_path / 'results'
+    results.mkdir()
     coach = write_coach(tmp_path / 'coach.csv', [
         ['s1', 'deep_squat', '', 3], ['s2', 'deep_squat', '', 1]])
-    before = coach.read_bytes()
-    code, _, errors = run(capsys, 'calibrate', '--auto', results, '--coach',
-                          coach, '--out', coach)
-    assert code == 2 and 'input' in errors[-1]
-    assert coach.read_bytes() == before
+    return results, coach
+
+
+def test_calibrate_refuses_to_overwrite_an_input(tmp_path, capsys,
+                                                 two_results):
+    results, coach = two_results
+    before = listing(tmp_path)
+    code, stdout, errors = run(capsys, 'calibrate', '--auto', results,
+                               '--coach', coach, '--out', coach)
+    assert code == 2 and stdout == '' and len(errors) == 1
+    assert 'overwrite the input' in errors[0]
+    assert listing(tmp_path) == before
+
+
+def test_calibrate_checks_its_outputs_before_work(tmp_path, capsys,
+                                                  two_results):
+    results, coach = two_results
+    (tmp_path / 'cal_calibration.json').mkdir()
+    code, stdout, errors = run(capsys, 'calibrate', '--auto', results,
+                               '--coach', coach, '--out',
+                               tmp_path / 'cal.json')
+    assert code == 2 and stdout == ''
+    assert errors == [f'{ERROR}{tmp_path / "cal_calibration.json"}: is a '
+                      f'folder; give a file name for this output']
+    assert not (tmp_path / 'cal.json').exists()
+
+
+def test_the_command_imports_only_the_library():
+    """A thin command: it imports packages, never another script."""
+    import ast
+    tree = ast.parse(open(fms_analyzer.__file__, encoding='utf-8').read())
+    imported = {alias.name.split('.')[0] for node in ast.walk(tree)
+                if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split('.')[0] for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.module}
+    root = os.path.dirname(os.path.abspath(fms_analyzer.__file__))
+    scripts = {name[:-3] for name in os.listdir(root) if name.endswith('.py')
+               and "__name__ == '__main__'" in open(
+                   os.path.join(root, name), encoding='utf-8').read()}
+    assert {'fms_analyzer', 'video_pose_detector'} <= scripts
+    assert not imported & scripts, imported & scripts
+
+
+def test_the_readme_example_is_made(tmp_path, capsys):
+    from tests.fixtures import fms_example
+    assert fms_example.main([str(tmp_path)]) == 0
+    assert sorted(os.listdir(tmp_path)) == [
+        'example_deep_squat_side.json', 'example_deep_squat_side_angles.png',
+        'example_deep_squat_side_key_frame.png', 'example_squat.jsonl']
+    result = json.loads((tmp_path / 'example_deep_squat_side.json')
+                        .read_text())
+    assert result['score'] == 1
+    failed = [c['name'] for c in result['criteria'] if c['passed'] is False]
+    assert failed == ['torso_parallel_tibia']
+    assert 'suggested score 1' in capsys.readouterr().out

@@ -97,15 +97,16 @@ def test_hand_crops_go_in_one_batch_on_gpu(synthesized_weights):
 def test_maps_stay_on_the_gpu_until_the_peaks():
     """Upsampling, smoothing and peaks on CuPy arrays equal the CPU path."""
     import cupy
-    from pose import decode, detector, device_maps, synthetic_maps
+    from pose import decode, detector, device_maps
+    from tests.fixtures import ground_truth_maps
     maps = np.random.default_rng(4).random((57, 46, 82), dtype=np.float32)
     up = device_maps.upsample_maps(cupy.asarray(maps), (368, 654), (720, 1280))
     assert isinstance(up, cupy.ndarray)
     np.testing.assert_allclose(
         cupy.asnumpy(up), detector.upsample_maps(maps, (368, 654), (720, 1280)),
         rtol=0, atol=1e-5)
-    heatmaps, _ = synthetic_maps.ground_truth_maps(
-        synthetic_maps.five_people(), (368, 656))
+    heatmaps, _ = ground_truth_maps.ground_truth_maps(
+        ground_truth_maps.five_people(), (368, 656))
     expected = decode.find_smoothed_peaks(heatmaps, 3.0, 0.1)
     found = device_maps.find_peaks(cupy.asarray(heatmaps), 3.0, 0.1)
     assert [len(p) for p in found] == [len(p) for p in expected]

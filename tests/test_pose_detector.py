@@ -1,8 +1,11 @@
-"""The image command line: outputs, file formats, and bad input."""
+"""The image command line: outputs, file formats, and bad input.
+
+Every run uses the slim networks (conftest's ``slim_weights``): files,
+errors and options do not depend on the network's width.
+"""
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import cv2
@@ -12,7 +15,7 @@ import pytest
 import pose_detector
 
 ROOT = Path(__file__).resolve().parents[1]
-#: A small network input keeps the real network fast on the CPU.
+#: A small network input keeps the networks fast on the CPU.
 SIZE = '64'
 
 
@@ -29,8 +32,8 @@ def run(capsys, weights, *args):
 
 
 @pytest.fixture
-def weights(synthesized_weights):
-    return synthesized_weights('posenet')
+def weights(slim_weights):
+    return slim_weights('posenet')
 
 
 def test_folder_of_images(tmp_path, capsys, weights):
@@ -105,10 +108,10 @@ def test_output_folder_may_be_the_input_folder(tmp_path, capsys, weights):
 
 
 @pytest.mark.parametrize('network', ['handnet'])
-def test_weights_of_another_network(tmp_path, capsys, synthesized_weights,
+def test_weights_of_another_network(tmp_path, capsys, slim_weights,
                                     network):
     image = make_image(tmp_path / 'a.jpg')
-    code, _, errors = run(capsys, synthesized_weights(network), '--img',
+    code, _, errors = run(capsys, slim_weights(network), '--img',
                           str(image), '--out', str(tmp_path / 'out'))
     assert code == 2 and len(errors) == 1
     assert 'CocoPoseNet' in errors[0]
@@ -131,12 +134,13 @@ def test_size_must_be_a_multiple_of_the_stride(capsys):
     assert 'multiple of 8' in capsys.readouterr().err
 
 
-def test_command_line_process(tmp_path, weights):
-    """The script itself: exit status and one line per image."""
+def test_command_line_process(tmp_path, weights, slim_command):
+    """The script itself, in its own process: exit status and one line per
+    image."""
     image = make_image(tmp_path / 'a.jpg')
     result = subprocess.run(
-        [sys.executable, 'pose_detector.py', 'posenet', weights, '--img',
-         str(image), '--out', str(tmp_path / 'out'), '--size', SIZE],
+        slim_command('pose_detector.py', 'posenet', weights, '--img', image,
+                     '--out', tmp_path / 'out', '--size', SIZE),
         cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ''
@@ -144,12 +148,12 @@ def test_command_line_process(tmp_path, weights):
 
 
 def test_face_and_hands_in_the_keypoint_file(tmp_path, capsys, weights,
-                                             synthesized_weights):
+                                             slim_weights):
     image = make_image(tmp_path / 'a.jpg', shape=(240, 320))
     code, _, errors = run(capsys, weights, '--img', str(image), '--out',
                           str(tmp_path / 'out'), '--face', '--hands',
-                          '--face-weights', synthesized_weights('facenet'),
-                          '--hand-weights', synthesized_weights('handnet'))
+                          '--face-weights', slim_weights('facenet'),
+                          '--hand-weights', slim_weights('handnet'))
     assert code == 0 and errors == []
     people = json.loads((tmp_path / 'out' / 'a_keypoints.json').read_text()
                         )['people']

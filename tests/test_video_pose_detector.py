@@ -1,9 +1,12 @@
-"""The video command line: outputs, selection, damaged input, interrupts."""
+"""The video command line: outputs, selection, damaged input, interrupts.
+
+Every run uses the slim networks (conftest's ``slim_weights``): files,
+frame selection, errors and signals do not depend on the network's width.
+"""
 import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,8 +21,8 @@ FPS = 10.0
 
 
 @pytest.fixture
-def weights(synthesized_weights):
-    return synthesized_weights('posenet')
+def weights(slim_weights):
+    return slim_weights('posenet')
 
 
 def run(capsys, weights, *args):
@@ -120,9 +123,9 @@ def test_output_never_replaces_the_input(tmp_path, capsys, weights):
 
 
 def test_weights_of_another_network_leave_nothing(tmp_path, capsys,
-                                                  synthesized_weights):
+                                                  slim_weights):
     clip = make_clip(tmp_path / 'clip.avi', frames=3, fps=FPS)
-    code, _, errors = run(capsys, synthesized_weights('handnet'), '--video',
+    code, _, errors = run(capsys, slim_weights('handnet'), '--video',
                           clip, '--json', tmp_path / 'k.jsonl')
     assert code == 2 and len(errors) == 1
     assert sorted(os.listdir(tmp_path)) == ['clip.avi']
@@ -142,13 +145,16 @@ def partial_lines(folder):
 
 
 @pytest.mark.parametrize('signal_number', [signal.SIGINT, signal.SIGTERM])
-def test_interrupt_closes_both_outputs(tmp_path, weights, signal_number):
-    """A signal in the middle: both files are complete up to where it
-    stopped (the video plays, every line parses) and the summary says so."""
+def test_interrupt_closes_both_outputs(tmp_path, weights, slim_command,
+                                       signal_number):
+    """A signal to the command's own process in the middle: both files are
+    complete up to where it stopped (the video plays, every line parses) and
+    the summary says so."""
     clip = make_clip(tmp_path / 'clip.avi', frames=400, fps=FPS)
-    command = [sys.executable, 'video_pose_detector.py', '--video', clip,
-               '--weights', weights, '--size', SIZE, '--out',
-               str(tmp_path / 'out.mp4'), '--json', str(tmp_path / 'k.jsonl')]
+    command = slim_command('video_pose_detector.py', '--video', clip,
+                           '--weights', weights, '--size', SIZE,
+                           '--out', tmp_path / 'out.mp4',
+                           '--json', tmp_path / 'k.jsonl')
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
@@ -166,17 +172,19 @@ def test_interrupt_closes_both_outputs(tmp_path, weights, signal_number):
     assert sorted(os.listdir(tmp_path)) == ['clip.avi', 'k.jsonl', 'out.mp4']
 
 
-def test_face_and_hands_on_video(tmp_path, capsys, weights,
-                                 synthesized_weights):
+def test_face_and_hands_on_video(tmp_path, capsys, weights, slim_weights):
     clip = make_clip(tmp_path / 'clip.avi', frames=3, size=(160, 120),
                      fps=FPS)
     lines = tmp_path / 'k.jsonl'
     code, _, _ = run(capsys, weights, '--video', clip, '--json', lines,
                      '--face', '--hands', '--face-weights',
-                     synthesized_weights('facenet'), '--hand-weights',
-                     synthesized_weights('handnet'))
+                     slim_weights('facenet'), '--hand-weights',
+                     slim_weights('handnet'))
     assert code == 0
-    for record in read_lines(lines):
+    records = read_lines(lines)
+    assert any(record['people'] for record in records), (
+        'the slim weights find people in dark frames')
+    for record in records:
         for person in record['people']:
             assert len(person['face_keypoints_2d']) == 210
             assert len(person['hand_right_keypoints_2d']) == 63

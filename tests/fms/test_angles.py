@@ -41,8 +41,7 @@ def test_projection_fraction_and_distances():
         == pytest.approx(0.5)
     assert geo.projection_fraction(pts([120, 5]), knee, hip) \
         == pytest.approx(-0.2)
-    assert geo.distance_in_lengths(pts([0, 0]), pts([30, 40]), pts([0, 0]),
-                                   pts([0, 10])) == pytest.approx(5.0)
+    assert geo.distance(pts([0, 0]), pts([30, 40])) == pytest.approx(50.0)
     assert geo.horizontal_offset(pts([5, 0]), pts([0, 50]), pts([0, 0]),
                                  pts([0, 10])) == pytest.approx(0.5)
 

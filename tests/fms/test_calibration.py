@@ -1,45 +1,13 @@
 """Tests of fms.calibration on toy data: a one-measurement score whose hidden
 threshold generates the coach's scores."""
-import json
 import math
 
 import pytest
 
 from fms import FmsError
 from fms import calibration
-
-HIDDEN = 12.0           # the threshold the coach's scores come from
-DEFAULT = 10.0
-GRID = [float(v) for v in range(0, 21)]
-# the trials' measurements: 0.5, 1.5, ..., 19.5 (one between each pair of
-# grid values, so only the grid value 12 reproduces the coach exactly)
-XS = [k + 0.5 for k in range(20)]
-
-
-def rescore(document, thresholds):
-    """Toy scoring: 3 when x reaches the threshold, else 1; ``unused`` is a
-    threshold the score does not depend on."""
-    return 3 if document['measurements']['x'] >= thresholds['x_min'] else 1
-
-
-def squat_trials(xs, threshold, subjects=None):
-    """Deep squat documents (one per subject) and coach scores from
-    ``threshold``."""
-    subjects = subjects or [f'S{i:02d}' for i in range(len(xs))]
-    documents, coach = {}, {}
-    for subject, x in zip(subjects, xs):
-        key = (subject, 'deep_squat', None)
-        documents[key] = {'format': 'fms-result', 'subject': subject,
-                          'test': 'deep_squat', 'side': None,
-                          'measurements': {'x': x}}
-        coach[key] = 3 if x >= threshold else 1
-    return documents, coach
-
-
-SPACE = {'deep_squat': {'x_min': GRID, 'unused': GRID}}
-DEFAULTS = {'deep_squat': {'x_min': DEFAULT, 'unused': 5.0},
-            'aslr': {'x_min': 7.0}}
-
+from tests.fms.toy_calibration import (DEFAULT, DEFAULTS, GRID, HIDDEN,
+                                       SPACE, XS, rescore, squat_trials)
 
 def test_recovers_hidden_threshold_and_generalises():
     documents, coach = squat_trials(XS, HIDDEN)
@@ -151,69 +119,6 @@ def test_no_coach_scores_or_bad_search_space():
     with pytest.raises(FmsError, match='unknown test'):
         calibration.calibrate(documents, coach, rescore,
                               {'squat': {'x_min': GRID}}, DEFAULTS)
-
-
-def test_report_and_document():
-    documents, coach = squat_trials(XS, HIDDEN)
-    result = calibration.calibrate(documents, coach, rescore, SPACE,
-                                   DEFAULTS)
-    text = calibration.format_calibration(result)
-    assert 'deep_squat.x_min: 10 -> 12' in text
-    assert 'deep_squat.unused: unchanged' in text
-    assert result.judgement in text
-    document = calibration.calibration_document(result)
-    json.dumps(document, allow_nan=False)
-    assert document['thresholds']['deep_squat']['x_min'] == HIDDEN
-    assert document['cross_validated']['overall']['n'] == 20
-
-
-DETAILS = {
-    'deep_squat': {
-        'x_min': {'value': DEFAULT, 'unit': 'deg', 'range': [0.0, 20.0],
-                  'step': 1.0, 'description': 'x at least this',
-                  'source': 'our choice'},
-        'unused': {'value': 5.0, 'unit': 'deg', 'range': [0.0, 20.0],
-                   'step': 1.0, 'description': 'not used', 'source': 'ours'}},
-    'aslr': {
-        'x_min': {'value': 7.0, 'unit': 'deg', 'range': [0.0, 20.0],
-                  'step': 1.0, 'description': 'x', 'source': 'packaged'}},
-}
-
-
-def test_write_thresholds_in_packaged_format(tmp_path):
-    documents, coach = squat_trials(XS, HIDDEN)
-    result = calibration.calibrate(documents, coach, rescore, SPACE,
-                                   DEFAULTS)
-    path = tmp_path / 'calibrated.json'
-    calibration.write_thresholds(result, str(path), DETAILS)
-    written = json.loads(path.read_text())
-    squat = written['deep_squat']['x_min']
-    assert squat['value'] == HIDDEN
-    assert squat['source'] == 'calibrated to coach scores on 20 trials'
-    assert set(squat) == {'value', 'unit', 'range', 'step', 'description',
-                          'source'}
-    assert written['deep_squat']['unused']['source'] \
-        == 'calibrated to coach scores on 20 trials'
-    assert written['aslr'] == DETAILS['aslr']
-    assert DETAILS['deep_squat']['x_min']['value'] == DEFAULT   # not changed
-
-
-def test_write_thresholds_refuses_to_overwrite_an_input(tmp_path):
-    documents, coach = squat_trials(XS, HIDDEN)
-    result = calibration.calibrate(documents, coach, rescore, SPACE,
-                                   DEFAULTS)
-    packaged = tmp_path / 'thresholds.json'
-    packaged.write_text(json.dumps(DETAILS))
-    before = packaged.read_text()
-    with pytest.raises(FmsError, match='is one of the input files'):
-        calibration.write_thresholds(result, str(packaged), DETAILS,
-                                     inputs=[str(tmp_path / 'coach.csv'),
-                                             str(packaged)])
-    assert packaged.read_text() == before
-    missing = {'deep_squat': {'unused': DETAILS['deep_squat']['unused']}}
-    with pytest.raises(FmsError, match="'x_min' is not in the packaged"):
-        calibration.write_thresholds(result, str(tmp_path / 'out.json'),
-                                     missing)
 
 
 def test_figures_per_test_and_nan_free_when_defined():

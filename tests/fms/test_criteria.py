@@ -1,150 +1,107 @@
-"""Tests of fms.criteria: thresholds file, criteria table, scores."""
-import json
-
+"""Tests of fms.criteria: the table, its roles, and that the table, the
+thresholds file and the analysis agree with each other."""
 import pytest
 
-from fms import FmsError
-from fms import criteria
-from fms.protocol import TESTS
+from fms import FmsError, criteria
+from fms.analysis import MEASURES, analyze_track
+from fms.measurements import Measurement
+from fms.protocol import TESTS, VIEWS
+from fms.thresholds import threshold_details
+from tests.fixtures import movements
 
 
-def squat_side(femur=5.0, lean=0.0, dowel=0.1):
-    return {'femur_angle': femur, 'torso_tibia_difference': lean,
-            'dowel_offset': dowel}
-
-
-def thresholds(test):
-    return criteria.load_thresholds()[test]
-
-
-def test_every_test_has_criteria_with_thresholds():
-    values = criteria.load_thresholds()
-    assert set(values) == set(TESTS)
+def test_the_table_is_well_formed():
+    criteria.check_table()
     for test in TESTS:
-        rows = criteria.criteria_of(test)
-        assert rows
-        for row in rows:
-            assert row.threshold_key in values[test]
-            assert row.comparison in ('<=', '>=')
+        assert criteria.criteria_of(test)
+    assert set(criteria.SCORE_RULES) <= set(TESTS)
 
 
-def test_user_file_overrides_a_subset(tmp_path):
-    path = tmp_path / 't.json'
-    path.write_text(json.dumps({'aslr': {'mid_thigh_min_fraction': 0.6}}))
-    values = criteria.load_thresholds(str(path))
-    assert values['aslr']['mid_thigh_min_fraction'] == 0.6
-    assert values['aslr']['knee_min_fraction'] == 0.0
-    details = criteria.threshold_details(str(path))
-    assert details['aslr']['mid_thigh_min_fraction']['unit'] == 'fraction'
+def test_roles_by_input():
+    rows = {r.name: r for r in criteria.criteria_of('trunk_stability_pushup')}
+    chin = rows['hands_at_chin']
+    assert criteria.role_of(chin, {'sex': 'male'}) == criteria.GRADE2
+    assert criteria.role_of(chin, {'sex': 'female'}) == criteria.GRADE3
+    assert criteria.role_of(rows['lifts_as_one_unit'], {}) == \
+        criteria.PATTERN
+    with pytest.raises(FmsError, match='--sex male or --sex female'):
+        criteria.role_of(chin, {})
 
 
-@pytest.mark.parametrize('content, message', [
-    ('{"squat": {}}', 'unknown test'),
-    ('{"aslr": {"nope": 1}}', 'unknown threshold aslr.nope'),
-    ('{"aslr": {"knee_min_fraction": "high"}}', 'finite number'),
-    ('{"aslr": ', 'not valid JSON'),
-])
-def test_thresholds_file_errors(tmp_path, content, message):
-    path = tmp_path / 't.json'
-    path.write_text(content)
-    with pytest.raises(FmsError, match=message):
-        criteria.load_thresholds(str(path))
+def test_judge_takes_value_and_unit_from_the_record():
+    row = criteria.criteria_of('deep_squat')[1]        # femur below
+    measured = {'femur_angle': Measurement(4.0, 'deg')}
+    result = criteria.judge(row, 'side', measured,
+                            {'femur_angle_min_deg': 0.0})
+    assert (result.value, result.unit, result.passed) == (4.0, 'deg', True)
+    hidden = criteria.judge(row, 'front', measured,
+                            {'femur_angle_min_deg': 0.0})
+    assert hidden.passed is None and hidden.value is None
+    missing = criteria.judge(row, 'side', {}, {'femur_angle_min_deg': 0.0})
+    assert missing.passed is None and 'not measured' in missing.note
+    with pytest.raises(FmsError, match='no threshold'):
+        criteria.judge(row, 'side', measured, {})
 
 
-def test_search_space_covers_the_range():
-    space = criteria.search_space(criteria.threshold_details())
-    grid = space['shoulder_mobility']['within_one_max_hands']
-    assert grid[0] == pytest.approx(0.6) and grid[-1] == pytest.approx(1.4)
-    assert len(grid) == 9
+def test_derived_input():
+    limit = criteria.SCORE_RULES['rotary_stability'].limit
+    same = {'same_side_leg': Measurement(1.0, 'flag')}
+    assert criteria.derived_input(limit, same, {}) == 'unilateral'
+    assert criteria.derived_input(limit, same, {'pattern': 'diagonal'}) \
+        == 'diagonal'
+    assert criteria.derived_input(limit, {}, {}) is None
 
 
-def test_deep_squat_scores():
-    t = thresholds('deep_squat')
-    assert criteria.evaluate('deep_squat', 'side', squat_side(), t, {})[0] \
-        == 3
-    assert criteria.evaluate('deep_squat', 'side', squat_side(), t,
-                             {'heels_raised': True})[0] == 2
-    score, results, reasons = criteria.evaluate(
-        'deep_squat', 'side', squat_side(femur=-10.0), t, {})
-    assert score == 1
-    assert any('heels raised' in r for r in reasons)
-    femur = next(r for r in results if r.name == 'femur_below_horizontal')
-    assert femur.passed is False and femur.value == -10.0
+@pytest.fixture(scope='module')
+def examples():
+    """The analysis of every example trial (every test and view)."""
+    return [analyze_track(movements.example_track(test, side, view), test,
+                          side, view, inputs)
+            for test, side, view, inputs in movements.EXAMPLE_TRIALS]
 
 
-def test_front_view_never_judges_depth():
-    score, results, reasons = criteria.evaluate(
-        'deep_squat', 'front', {'knee_medial_offset': 0.05,
-                                **squat_side(femur=-30.0)},
-        thresholds('deep_squat'), {})
-    femur = next(r for r in results if r.name == 'femur_below_horizontal')
-    assert femur.observable is False and femur.passed is None
-    assert femur.value is None and 'foreshortened' in femur.note
-    assert score == 3
-    assert any(r.startswith('not judged: femur below horizontal')
-               for r in reasons)
+def test_the_examples_cover_every_test_and_observable_view():
+    covered = {(test, view) for test, _, view, _ in movements.EXAMPLE_TRIALS}
+    observable = {(row.test, view) for row in criteria.CRITERIA
+                  for view in row.views}
+    assert covered == observable
+    assert set(MEASURES) == set(TESTS)
 
 
-def test_pain_gives_zero():
-    score, _, reasons = criteria.evaluate(
-        'deep_squat', 'side', squat_side(), thresholds('deep_squat'),
-        {'pain': True})
-    assert score == 0 and 'pain' in reasons[0]
+def test_every_criterion_measurement_is_produced_where_observable(examples):
+    produced = {(a.test, a.view, name) for a in examples
+                for name, m in a.measurements.items() if m.value is not None}
+    for row in criteria.CRITERIA:
+        for view in row.views:
+            assert (row.test, view, row.measurement) in produced, (row, view)
 
 
-def test_no_observable_criterion_is_an_error():
-    with pytest.raises(FmsError, match='film it from the side'):
-        criteria.evaluate('aslr', 'front', {'ankle_position': 0.7},
-                          thresholds('aslr'), {})
+def test_thresholds_and_criteria_name_each_other():
+    """Every threshold of the file is some row's, and every row's threshold
+    is in the file: no orphan thresholds, no missing ones."""
+    details = threshold_details()
+    used = {(row.test, row.threshold_key) for row in criteria.CRITERIA}
+    in_file = {(test, key) for test in details for key in details[test]}
+    assert used == in_file
 
 
-@pytest.mark.parametrize('position, score', [(0.7, 3), (0.2, 2), (-0.3, 1)])
-def test_aslr_ladder(position, score):
-    assert criteria.evaluate('aslr', 'side', {'ankle_position': position},
-                             thresholds('aslr'), {})[0] == score
+def test_threshold_units_are_the_measurement_units(examples):
+    details = threshold_details()
+    units = {(a.test, name): m.unit for a in examples
+             for name, m in a.measurements.items()}
+    for row in criteria.CRITERIA:
+        assert details[row.test][row.threshold_key]['unit'] == \
+            units[row.test, row.measurement], row
 
 
-@pytest.mark.parametrize('sex, hand, score', [
-    ('male', 1.0, 3), ('male', 0.15, 2), ('female', 0.15, 3),
-    ('female', -0.35, 2), ('male', -0.35, 1)])
-def test_pushup_hand_positions(sex, hand, score):
-    measured = {'hip_deviation': 3.0, 'hand_position': hand}
-    assert criteria.evaluate('trunk_stability_pushup', 'side', measured,
-                             thresholds('trunk_stability_pushup'),
-                             {'sex': sex})[0] == score
+def test_curve_threshold_lines_use_the_tests_thresholds(examples):
+    details = threshold_details()
+    for analysis in examples:
+        for lines in analysis.curve_thresholds.values():
+            for _, value in lines:
+                assert value in [e['value'] for e
+                                 in details[analysis.test].values()]
 
 
-def test_pushup_needs_sex():
-    with pytest.raises(FmsError, match='--sex'):
-        criteria.evaluate('trunk_stability_pushup', 'side',
-                          {'hip_deviation': 3.0, 'hand_position': 1.0},
-                          thresholds('trunk_stability_pushup'), {})
-
-
-def test_hurdle_clearance_failure_gives_one():
-    measured = {'clearance': 0.6, 'trunk_forward_lean': 2.0}
-    assert criteria.evaluate('hurdle_step', 'side', measured,
-                             thresholds('hurdle_step'), {})[0] == 1
-    measured = {'clearance': 1.2, 'trunk_forward_lean': 20.0}
-    assert criteria.evaluate('hurdle_step', 'side', measured,
-                             thresholds('hurdle_step'), {})[0] == 2
-
-
-def test_unknown_test():
-    with pytest.raises(FmsError, match='unknown test'):
-        criteria.evaluate('plank', 'side', {}, {}, {})
-
-
-def test_rescore_agrees_with_evaluate():
-    document = {'test': 'deep_squat', 'view': 'side',
-                'measurements': squat_side(femur=-4.0),
-                'thresholds': thresholds('deep_squat'), 'inputs': {}}
-    for femur_min in (-10.0, -5.0, 0.0, 5.0):
-        t = dict(thresholds('deep_squat'), femur_angle_min_deg=femur_min)
-        expected = criteria.evaluate('deep_squat', 'side',
-                                     document['measurements'], t, {})[0]
-        assert criteria.rescore(document,
-                                {'femur_angle_min_deg': femur_min}) \
-            == expected
-    assert criteria.rescore(document, {'femur_angle_min_deg': -5.0}) == 3
-    assert criteria.rescore(document, {'femur_angle_min_deg': 0.0}) == 1
+def test_views_are_known():
+    assert all(set(row.views) <= set(VIEWS) for row in criteria.CRITERIA)

@@ -4,9 +4,11 @@ import json
 import numpy as np
 import pytest
 
+from common.errors import ToolError
 from fms import FmsError
 from fms import sequence
-from fms import synthetic
+from pose.keypoints import KeypointFileError
+from tests.fixtures import movements
 
 
 def person(pid, offset=0.0, scale=1.0, hands=False):
@@ -49,17 +51,26 @@ def test_read_skips_decode_failed_and_carried(tmp_path):
     ('{"frame": 0, "time": 0, "people": [{"pose_keypoints_2d": ["a"]}]}\n',
      'line 1: a person is not an object'),
     ('{"frame": 0, "time": 0, "people": [3]}\n', 'a person is not'),
-    ('\n', 'no detected frame'),
 ])
-def test_read_errors(tmp_path, text, message):
+def test_read_errors_are_those_of_the_keypoint_format(tmp_path, text,
+                                                      message):
     path = tmp_path / 'bad.jsonl'
     path.write_text(text)
-    with pytest.raises(FmsError, match=message):
+    with pytest.raises(KeypointFileError, match=message):
+        sequence.read_keypoint_file(str(path))
+
+
+@pytest.mark.parametrize('text', [
+    '\n', '{"frame": 0, "time": 0, "carried": true, "people": []}\n'])
+def test_no_detected_frame_left(tmp_path, text):
+    path = tmp_path / 'empty.jsonl'
+    path.write_text(text)
+    with pytest.raises(FmsError, match='no detected frame'):
         sequence.read_keypoint_file(str(path))
 
 
 def test_read_missing_file(tmp_path):
-    with pytest.raises(FmsError, match='cannot read keypoint file'):
+    with pytest.raises(ToolError, match=r'none\.jsonl'):
         sequence.read_keypoint_file(str(tmp_path / 'none.jsonl'))
 
 
@@ -110,15 +121,24 @@ def test_missing_joints_are_nan():
 
 
 def test_keypoint_file_round_trip(tmp_path):
-    track = synthetic.deep_squat_sequence(frames=30, key_frame=15,
+    track = movements.deep_squat_sequence(frames=30, key_frame=15,
                                           gaps=[(5, 8)])
     path = str(tmp_path / 'squat.jsonl')
-    synthetic.write_keypoint_file(track, path)
+    movements.write_keypoint_file(track, path)
     back = sequence.select_subject(sequence.read_keypoint_file(path),
                                    source=path)
     assert back.source == path
     np.testing.assert_allclose(back.xy, track.xy, atol=1e-3)
     np.testing.assert_allclose(back.times, track.times, atol=1e-6)
+    assert back.person_id == track.person_id and back.hands is None
+
+
+def test_keypoint_file_round_trip_with_hands(tmp_path):
+    track = movements.shoulder_mobility_sequence(frames=20, key_frame=10)
+    path = str(tmp_path / 'reach.jsonl')
+    movements.write_keypoint_file(track, path)
+    back = sequence.select_subject(sequence.read_keypoint_file(path))
+    np.testing.assert_allclose(back.hands, track.hands, atol=1e-3)
 
 
 def test_fill_gaps_short_runs_only():
@@ -171,7 +191,7 @@ def test_savgol_rejects_bad_window():
 
 
 def test_prepare_track_fills_and_smooths():
-    track = synthetic.deep_squat_sequence(frames=60, key_frame=30,
+    track = movements.deep_squat_sequence(frames=60, key_frame=30,
                                           gaps=[(10, 15)])
     prepared = sequence.prepare_track(track)
     assert np.isfinite(prepared.xy[10:15]).all()

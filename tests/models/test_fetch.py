@@ -6,6 +6,7 @@ real hosts) serves a synthesized hand caffemodel in place of CMU's hosts.
 import dataclasses
 import hashlib
 import http.server
+import os
 import re
 import socket
 import threading
@@ -14,7 +15,7 @@ import pytest
 
 import convert_model
 from models import spec as specs
-from models.fetch import MODELS
+from models.fetch import DEFAULT_WEIGHTS_DIR, MODELS, default_weights
 from models.synthetic import write_synthetic_caffemodel
 
 NETWORK = 'handnet'
@@ -139,3 +140,29 @@ def test_a_file_already_there_is_checked_and_converted(tmp_path, capsys,
     code, _, errors = fetch(capsys, tmp_path)
     assert code == 0 and errors == []
     assert (tmp_path / SOURCE.npz).exists()
+
+
+# ---------------------------------------------------------------------------
+# Default weights: one table
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize('network, npz', [
+    ('posenet', 'coco_posenet.npz'), ('facenet', 'facenet.npz'),
+    ('handnet', 'handnet.npz')])
+def test_default_weights_come_from_the_table(network, npz):
+    assert default_weights(network) == os.path.join('models', npz)
+    assert default_weights(network) == os.path.join(DEFAULT_WEIGHTS_DIR,
+                                                    MODELS[network].npz)
+
+
+def test_default_weights_follow_a_changed_table(monkeypatch):
+    use_npz = dataclasses.replace(SOURCE, npz='other.npz')
+    monkeypatch.setitem(MODELS, NETWORK, use_npz)
+    assert default_weights(NETWORK) == os.path.join(DEFAULT_WEIGHTS_DIR,
+                                                    'other.npz')
+
+
+def test_default_weights_of_an_unknown_network():
+    with pytest.raises(KeyError):
+        default_weights('bodynet')

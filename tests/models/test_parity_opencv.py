@@ -98,18 +98,19 @@ def test_synthesized_activations_stay_order_one(both_runtimes):
             assert np.abs(output).max() < 50.0
 
 
-def test_body_model_call_returns_pafs_and_heatmaps(tmp_path):
-    """``CocoPoseNet(x)`` gives (pafs, heatmaps), six stages each, in the
-    channel order L1 (38 PAFs) then L2 (19 maps)."""
+def test_body_model_call_returns_heatmaps_then_pafs(tmp_path):
+    """``CocoPoseNet(x)`` gives (heatmaps, pafs), six stages each: branch
+    L2 (19 maps) and branch L1 (38 PAFs)."""
     model = NETWORKS['posenet']()
     x = network_input()
     with chainer.using_config('train', False), chainer.no_backprop_mode():
-        pafs, heatmaps = model(x)
+        heatmaps, pafs = model(x)
         stages = model.stages(x)
     assert len(pafs) == len(heatmaps) == specs.NUM_STAGES
     assert pafs[-1].shape == (1, 38, HEIGHT // 8, WIDTH // 8)
     assert heatmaps[-1].shape == (1, 19, HEIGHT // 8, WIDTH // 8)
     np.testing.assert_array_equal(pafs[-1].array, stages[-1][0].array)
+    np.testing.assert_array_equal(heatmaps[-1].array, stages[-1][1].array)
 
 
 @pytest.mark.parametrize('network, channels', [('facenet', 71), ('handnet', 22)])

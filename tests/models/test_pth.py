@@ -6,6 +6,11 @@ The ``.pth`` files are written here without torch, byte for byte as
 zip format (torch >= 1.6) or the legacy format.  Stand-in ``torch`` and
 ``torch._utils`` modules are registered in ``sys.modules`` only while a file
 is written, so that pickle emits the same GLOBAL opcodes as torch does.
+
+The files hold conftest's slim synthesized weights (the real layer names, a
+fraction of the channels; ``slim_weights``): reading, naming and refusing do
+not depend on the channel counts, and the converter checks the shapes of a
+.pth file by the same code as those of a caffemodel.
 """
 import collections
 import io
@@ -25,10 +30,6 @@ from models import spec as specs
 from models.pth import (LEGACY_MAGIC, PthError, is_pth, layer_of,
                         pth_to_caffe_model, read_pth)
 from models.synthetic import synthesize_weights, write_synthetic_caffemodel
-
-#: The seed of conftest's ``synthesized_weights``.
-SEED = 11
-
 
 # ---------------------------------------------------------------------------
 # Writing .pth files as torch.save does
@@ -182,8 +183,9 @@ def pytorch_prefixes(spec: specs.NetSpec) -> Dict[str, str]:
     return prefixes
 
 
-def state_dict(network: str, seed: int = SEED) -> Dict[str, np.ndarray]:
-    """The synthesized weights of ``network``, named as in the PyTorch port."""
+def state_dict(network: str, seed: int) -> Dict[str, np.ndarray]:
+    """The synthesized weights of ``network`` (its installed layer table),
+    named as in the PyTorch port."""
     spec = specs.SPECS[network]
     prefixes = pytorch_prefixes(spec)
     state = collections.OrderedDict()
@@ -198,16 +200,22 @@ def state_dict(network: str, seed: int = SEED) -> Dict[str, np.ndarray]:
 # ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope='module')
-def hand_pth(tmp_path_factory):
-    """``hand_pth(legacy)`` -> the synthesized handnet as a .pth file."""
+@pytest.fixture
+def seed(slim_weights):
+    """The seed of ``slim_weights``; the slim networks are installed."""
+    return slim_weights.seed
+
+
+@pytest.fixture
+def hand_pth(tmp_path_factory, seed):
+    """``hand_pth(legacy)`` -> the slim synthesized handnet as a .pth file."""
     folder = tmp_path_factory.mktemp('pth')
     made = {}
 
     def get(legacy=False):
         if legacy not in made:
             made[legacy] = write_pth(folder / f'hand-{legacy}.pth',
-                                     state_dict('handnet'), legacy)
+                                     state_dict('handnet', seed), legacy)
         return made[legacy]
     return get
 
@@ -217,10 +225,10 @@ def hand_pth(tmp_path_factory):
 # ---------------------------------------------------------------------------
 
 
-def test_body_pth_converts_like_the_caffemodel(synthesized_weights, tmp_path,
+def test_body_pth_converts_like_the_caffemodel(slim_weights, seed, tmp_path,
                                                capsys):
     source = write_pth(tmp_path / 'body_pose_model.pth',
-                       state_dict('posenet'))
+                       state_dict('posenet', seed))
     destination = tmp_path / 'posenet.npz'
     try:
         assert convert_model.main(['posenet', str(source),
@@ -229,41 +237,40 @@ def test_body_pth_converts_like_the_caffemodel(synthesized_weights, tmp_path,
         assert err == ''
         assert out.startswith('posenet: converted 92 layers (')
         assert 'PyTorch .pth' in out
-        assert_same_npz(destination, synthesized_weights('posenet'))
+        assert_same_npz(destination, slim_weights('posenet'))
     finally:
         source.unlink()
         destination.unlink(missing_ok=True)
 
 
 @pytest.mark.parametrize('legacy', [False, True], ids=['zip', 'legacy'])
-def test_hand_pth_converts_like_the_caffemodel(legacy, hand_pth,
-                                               synthesized_weights, tmp_path,
-                                               capsys):
+def test_hand_pth_converts_like_the_caffemodel(legacy, hand_pth, slim_weights,
+                                               tmp_path, capsys):
     destination = tmp_path / 'handnet.npz'
     assert convert_model.main(['handnet', str(hand_pth(legacy)),
                                str(destination)]) == 0
     assert 'handnet: converted 52 layers' in capsys.readouterr().out
-    assert_same_npz(destination, synthesized_weights('handnet'))
+    assert_same_npz(destination, slim_weights('handnet'))
 
 
-def test_tensor_names_follow_the_pytorch_port():
-    names = list(state_dict('posenet'))
+def test_tensor_names_follow_the_pytorch_port(seed):
+    names = list(state_dict('posenet', seed))
     for name in ('model0.conv1_1.weight', 'model0.conv4_4_CPM.bias',
                  'model1_1.conv5_1_CPM_L1.bias',
                  'model1_2.conv5_5_CPM_L2.weight',
                  'model2_2.Mconv7_stage2_L2.weight',
                  'model6_1.Mconv1_stage6_L1.weight'):
         assert name in names
-    hand = list(state_dict('handnet'))
+    hand = list(state_dict('handnet', seed))
     for name in ('model1_0.conv1_1.weight', 'model1_0.conv5_3_CPM.bias',
                  'model1_1.conv6_2_CPM.weight', 'model2.Mconv1_stage2.weight',
                  'model6.Mconv7_stage6.bias'):
         assert name in hand
 
 
-def test_read_pth_gives_float32_copies(hand_pth):
+def test_read_pth_gives_float32_copies(hand_pth, seed):
     tensors = read_pth(str(hand_pth()))
-    want = state_dict('handnet')
+    want = state_dict('handnet', seed)
     assert list(tensors) == list(want)
     for name, array in want.items():
         got = tensors[name]
@@ -286,24 +293,22 @@ def test_layer_names():
 # ---------------------------------------------------------------------------
 
 
-def test_pth_named_caffemodel_converts(hand_pth, synthesized_weights,
-                                       tmp_path):
+def test_pth_named_caffemodel_converts(hand_pth, slim_weights, tmp_path):
     source = tmp_path / 'pose_iter_102000.caffemodel'
     source.write_bytes(hand_pth().read_bytes())
     destination = tmp_path / 'out.npz'
     assert convert_model.main(['handnet', str(source), str(destination)]) == 0
-    assert_same_npz(destination, synthesized_weights('handnet'))
+    assert_same_npz(destination, slim_weights('handnet'))
 
 
-def test_caffemodel_named_pth_converts(synthesized_weights, tmp_path,
-                                       capsys):
+def test_caffemodel_named_pth_converts(slim_weights, seed, tmp_path, capsys):
     source = tmp_path / 'hand_pose_model.pth'
-    write_synthetic_caffemodel(str(source), specs.HANDNET, SEED)
+    write_synthetic_caffemodel(str(source), specs.HANDNET, seed)
     assert not is_pth(str(source))
     destination = tmp_path / 'out.npz'
     assert convert_model.main(['handnet', str(source), str(destination)]) == 0
     assert 'V2 caffemodel' in capsys.readouterr().out
-    assert_same_npz(destination, synthesized_weights('handnet'))
+    assert_same_npz(destination, slim_weights('handnet'))
 
 
 def test_is_pth(hand_pth):
@@ -346,8 +351,8 @@ def test_code_in_the_pickle_is_refused_not_run(module, name, code, tmp_path,
     assert pwned.exists()
 
 
-def _with(network, **changes):
-    state = state_dict(network)
+def _with(network, seed, **changes):
+    state = state_dict(network, seed)
     for name, value in changes.items():
         name = name.replace('__', '.')
         if value is None:
@@ -358,18 +363,19 @@ def _with(network, **changes):
 
 
 @pytest.mark.parametrize('legacy', [False, True], ids=['zip', 'legacy'])
-def test_wrong_shape(legacy, tmp_path, capsys):
-    source = write_pth(tmp_path / 'hand.pth', _with(
-        'handnet', model1_0__conv1_1__weight=np.zeros((64, 3, 5, 5),
-                                                      np.float32)), legacy)
+def test_wrong_shape(legacy, seed, tmp_path, capsys):
+    source = write_pth(tmp_path / 'hand.pth', _with(            # slim: 8
+        'handnet', seed, model1_0__conv1_1__weight=np.zeros((8, 3, 5, 5),
+                                                            np.float32)),
+        legacy)
     assert_refused(capsys, ['handnet', source, tmp_path / 'out.npz'],
-                   tmp_path, "'conv1_1'", 'expected shape (64, 3, 3, 3)',
-                   'found (64, 3, 5, 5)')
+                   tmp_path, "'conv1_1'", 'expected shape (8, 3, 3, 3)',
+                   'found (8, 3, 5, 5)')
 
 
-def test_missing_layer(tmp_path, capsys):
+def test_missing_layer(seed, tmp_path, capsys):
     source = write_pth(tmp_path / 'hand.pth', _with(
-        'handnet', model1_1__conv6_2_CPM__weight=None,
+        'handnet', seed, model1_1__conv6_2_CPM__weight=None,
         model1_1__conv6_2_CPM__bias=None))
     assert_refused(capsys, ['handnet', source, tmp_path / 'out.npz'],
                    tmp_path, 'missing', 'conv6_2_CPM')
@@ -422,13 +428,13 @@ def test_zip_that_is_not_torch(tmp_path, capsys):
 # ---------------------------------------------------------------------------
 
 
-def test_torch_save(synthesized_weights, tmp_path):
+def test_torch_save(slim_weights, seed, tmp_path):
     torch = pytest.importorskip('torch')
     state = collections.OrderedDict(
         (name, torch.from_numpy(array.copy()))
-        for name, array in state_dict('handnet').items())
+        for name, array in state_dict('handnet', seed).items())
     source = tmp_path / 'hand_pose_model.pth'
     torch.save(state, source)
     destination = tmp_path / 'out.npz'
     assert convert_model.main(['handnet', str(source), str(destination)]) == 0
-    assert_same_npz(destination, synthesized_weights('handnet'))
+    assert_same_npz(destination, slim_weights('handnet'))

@@ -4,6 +4,7 @@ import re
 import pytest
 
 from models import NETWORKS, spec as specs
+from models.convert import expected_parameters
 from models.spec import Conv, Pool
 
 
@@ -84,14 +85,66 @@ def test_prototxt_concatenation_order_is_cmus():
 
 
 def test_chainer_links_are_named_like_caffe_layers():
-    for name, network in NETWORKS.items():
-        model = network()
-        links = {path.strip('/') for path, _ in model.namedlinks(skipself=True)}
-        assert links == set(convs(specs.SPECS[name]))
+    """Every parameter of the Chainer networks (built without initialising
+    them, by models.convert) is ``<Caffe layer>/W`` or ``/b``, with the
+    layer's shape."""
+    for name in NETWORKS:
+        expected = {}
         for conv in specs.SPECS[name].convolutions():
-            assert getattr(model, conv.name).W.shape == conv.weight_shape
+            expected[f'{conv.name}/W'] = conv.weight_shape
+            expected[f'{conv.name}/b'] = (conv.out_channels,)
+        assert expected_parameters(name) == expected
 
 
 def test_conv_geometry():
     conv = Conv('x', 185, 128, 7)
     assert conv.pad == 3 and conv.weight_shape == (128, 185, 7, 7)
+
+
+@pytest.mark.parametrize('name', sorted(specs.SPECS))
+@pytest.mark.parametrize('divisor', [1, 8, 16])
+def test_narrowed_keeps_the_topology(name, divisor):
+    """Same layers, kernels, ReLUs, pools and outputs; hidden channels
+    divided (rounded up); each layer reads what the previous one gives."""
+    spec = specs.SPECS[name]
+    narrow = specs.narrowed(spec, divisor)
+    assert [type(layer) for layer in narrow.trunk] == [
+        type(layer) for layer in spec.trunk]
+    assert [(c.name, c.ksize, c.relu) for c in narrow.convolutions()] == [
+        (c.name, c.ksize, c.relu) for c in spec.convolutions()]
+    assert narrow.output_channels == spec.output_channels
+    assert specs.stage_output_names(narrow) == specs.stage_output_names(spec)
+    outputs = {n for stage in specs.stage_output_names(spec) for n in stage}
+    wide = convs(spec)
+    for conv in narrow.convolutions():
+        out = wide[conv.name].out_channels
+        assert conv.out_channels == (
+            out if conv.name in outputs else -(-out // divisor))
+    layers = convs(narrow)
+    features = narrow.feature_channels
+    assert features == -(-spec.feature_channels // divisor)
+    assert layers['conv1_1'].in_channels == 3
+    for stage, previous in zip(narrow.stages[1:], narrow.stages):
+        for branch in stage:
+            assert branch[0].in_channels == features + sum(
+                b[-1].out_channels for b in previous)
+    for chain in [[c for c in narrow.trunk if isinstance(c, Conv)]] + [
+            list(branch) for stage in narrow.stages for branch in stage]:
+        for before, after in zip(chain, chain[1:]):
+            assert after.in_channels == before.out_channels
+    if divisor == 1:
+        assert narrow == spec
+
+
+def test_narrowed_body_by_8():
+    layers = convs(specs.narrowed(specs.POSENET, 8))
+    assert layers['conv1_1'].weight_shape == (8, 3, 3, 3)
+    assert layers['conv5_1_CPM_L1'].in_channels == 16
+    assert layers['Mconv1_stage2_L1'].weight_shape == (16, 73, 7, 7)
+    assert layers['Mconv7_stage6_L2'].weight_shape == (19, 16, 1, 1)
+
+
+@pytest.mark.parametrize('divisor', [0, -2, 2.0])
+def test_narrowed_needs_a_positive_integer(divisor):
+    with pytest.raises(ValueError, match='divisor'):
+        specs.narrowed(specs.HANDNET, divisor)

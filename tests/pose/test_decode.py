@@ -1,10 +1,10 @@
 """Tests of pose.decode: each step alone, then whole images of known people.
 
 The whole-image tests decode the exact ground-truth maps of the paper
-(:mod:`pose.synthetic_maps`: confidence-map spread sigma = 7 px, PAF
-half-width sigma_l = 4 px, at image resolution) and require every person
-back: each joint inside the image within 2 px, each other joint missing, no
-extra or merged people.
+(:mod:`tests.fixtures.ground_truth_maps`: confidence-map spread sigma =
+7 px, PAF half-width sigma_l = 4 px, at image resolution) and require every
+person back: each joint inside the image within 2 px, each other joint
+missing, no extra or merged people.
 """
 import dataclasses
 import warnings
@@ -14,7 +14,7 @@ import pytest
 
 from entity import (DEFAULT_PARAMS, JOINT_INDEX, LIMB_PAF_CHANNELS, LIMBS,
                     NUM_JOINTS)
-from pose import synthetic_maps as sm
+from tests.fixtures import ground_truth_maps as sm
 from pose.decode import (JOINT_FOUND, JOINT_MISSING, REDUNDANT_LIMBS, People,
                          assemble_people, decode_poses, filter_people,
                          find_peaks, find_smoothed_peaks, gaussian_kernel,
@@ -63,7 +63,8 @@ def assert_decoded(truth, image_shape, **map_options):
     """Decode the ground-truth maps of ``truth`` and check every person."""
     truth = np.asarray(truth, np.float32).reshape(-1, NUM_JOINTS, 3)
     heatmaps, pafs = sm.ground_truth_maps(truth, image_shape, **map_options)
-    poses, scores = decode_poses(heatmaps, pafs)
+    found = decode_poses(heatmaps, pafs)
+    poses, scores = found.poses, found.scores
     assert poses.shape == (len(truth), NUM_JOINTS, 3)
     assert scores.shape == (len(truth),)
     for person, k in zip(truth, match_people(poses, truth, image_shape)):
@@ -481,10 +482,11 @@ def test_empty_image():
     heatmaps = np.zeros((19, 50, 70), np.float32)
     heatmaps[18] = 1
     pafs = np.zeros((38, 50, 70), np.float32)
-    poses, scores = decode_poses(heatmaps, pafs)
+    found = decode_poses(heatmaps, pafs)
+    poses, scores = found.poses, found.scores
     assert poses.shape == (0, NUM_JOINTS, 3) and scores.shape == (0,)
     assert poses.dtype == scores.dtype == np.float32
-    *_, confidences = decode_poses(heatmaps, pafs, return_confidences=True)
+    confidences = decode_poses(heatmaps, pafs).confidences
     assert confidences.shape == (0, NUM_JOINTS)
 
 
@@ -496,10 +498,10 @@ def test_five_people_far_apart_and_the_output_contract():
     truth = sm.five_people()
     poses, scores = assert_decoded(truth, sm.FRAME_SHAPE)
     heatmaps, pafs = sm.ground_truth_maps(truth, sm.FRAME_SHAPE)
-    again, same_scores, confidences = decode_poses(heatmaps, pafs,
-                                                   return_confidences=True)
-    np.testing.assert_array_equal(again, poses)
-    np.testing.assert_array_equal(same_scores, scores)
+    again = decode_poses(heatmaps, pafs)
+    confidences = again.confidences
+    np.testing.assert_array_equal(again.poses, poses)
+    np.testing.assert_array_equal(again.scores, scores)
     assert confidences.shape == (5, NUM_JOINTS)
     assert confidences.dtype == np.float32
     np.testing.assert_allclose(confidences, 1.0)   # joints on whole pixels
@@ -560,7 +562,7 @@ def test_people_with_missing_joints():
 def test_unsmoothed_decoding_of_exact_maps():
     truth = sm.five_people()
     heatmaps, pafs = sm.ground_truth_maps(truth, sm.FRAME_SHAPE)
-    poses, _ = decode_poses(heatmaps, pafs, smooth=False)
+    poses = decode_poses(heatmaps, pafs, smooth=False).poses
     order = match_people(poses, truth, sm.FRAME_SHAPE)
     np.testing.assert_allclose(poses[order], truth)
 
@@ -569,12 +571,12 @@ def test_a_person_too_weak_or_too_small_is_dropped():
     person = sm.standing_person(300, 200, 30)
     heatmaps, pafs = sm.ground_truth_maps(person, (368, 400))
     strict = dataclasses.replace(DEFAULT_PARAMS, min_person_parts=19)
-    assert decode_poses(heatmaps, pafs, strict)[0].shape == (0, 18, 3)
+    assert decode_poses(heatmaps, pafs, strict).poses.shape == (0, 18, 3)
     # Three joints: below the four-part minimum.
     stub = sm.without_joints(person, [n for n in sm.TEMPLATE_POSE
                                       if n not in ('Neck', 'RShoulder',
                                                    'RElbow')])
-    assert decode_poses(*sm.ground_truth_maps(stub, (368, 400)))[0].shape \
+    assert decode_poses(*sm.ground_truth_maps(stub, (368, 400))).poses.shape \
         == (0, 18, 3)
 
 

@@ -1,9 +1,11 @@
 """The detection chain: pre-processing, network, maps, decoding.
 
 Two kinds of network stand in for CMU's weights: the real CocoPoseNet with
-synthesized weights (shapes, dtypes, every option runs), and a stand-in that
-renders the paper's ground-truth maps of known skeletons at the network's
-output resolution (coordinates: the chain must map them back to the image).
+synthesized weights (shapes, dtypes, every option runs; the slim network of
+conftest's ``slim_weights``, as the chain does not depend on the network's
+width), and a stand-in that renders the paper's ground-truth maps of known
+skeletons at the network's output resolution (coordinates: the chain must
+map them back to the image).
 """
 import dataclasses
 
@@ -12,7 +14,8 @@ import numpy as np
 import pytest
 
 import entity
-from pose import synthetic_maps
+from common.errors import ToolError
+from tests.fixtures import ground_truth_maps
 from pose.detector import (DeviceError, PoseDetector, average_maps,
                            get_device, network_input, upsample_maps)
 
@@ -80,17 +83,18 @@ class GroundTruthNet(chainer.Link):
         self.calls.append(scale)
         poses = self.poses.copy()
         poses[..., :2] = (poses[..., :2] * scale - CELL_CENTRE) / STRIDE
-        heatmaps, pafs = synthetic_maps.ground_truth_maps(
+        heatmaps, pafs = ground_truth_maps.ground_truth_maps(
             poses, (height // STRIDE, width // STRIDE), sigma=1.0,
             limb_half_width=1.0)
         batch = len(x)
-        return ([chainer.Variable(np.repeat(pafs[None], batch, 0))] * 6,
-                [chainer.Variable(np.repeat(heatmaps[None], batch, 0))] * 6)
+        return ([chainer.Variable(np.repeat(heatmaps[None], batch, 0))] * 6,
+                [chainer.Variable(np.repeat(pafs[None], batch, 0))] * 6)
 
 
-@pytest.fixture(scope='module')
-def detector(synthesized_weights):
-    return PoseDetector('posenet', synthesized_weights('posenet'),
+@pytest.fixture
+def detector(slim_weights):
+    """A detector whose network each test replaces by a stand-in."""
+    return PoseDetector('posenet', slim_weights('posenet'),
                         params=small_params(input_height=96))
 
 
@@ -99,8 +103,9 @@ def people_in(image_shape):
     height, width = image_shape
     tall = 0.7 * height
     return np.stack([
-        synthetic_maps.standing_person(tall, 0.3 * width, 0.1 * height),
-        synthetic_maps.standing_person(0.8 * tall, 0.7 * width, 0.2 * height),
+        ground_truth_maps.standing_person(tall, 0.3 * width, 0.1 * height),
+        ground_truth_maps.standing_person(0.8 * tall, 0.7 * width,
+                                          0.2 * height),
     ]).round()
 
 
@@ -151,8 +156,8 @@ def test_precise_averages_every_scale_once(detector):
 # ---------------------------------------------------------------------------
 
 @pytest.fixture
-def real_detector(synthesized_weights):
-    return PoseDetector('posenet', synthesized_weights('posenet'),
+def real_detector(slim_weights):
+    return PoseDetector('posenet', slim_weights('posenet'),
                         params=small_params(input_height=64))
 
 
@@ -160,7 +165,7 @@ def real_detector(synthesized_weights):
 def test_detection_shapes_on_several_sizes(real_detector, image_shape):
     img = np.random.default_rng(0).integers(0, 256, image_shape + (3,),
                                             dtype=np.uint8)
-    detection = real_detector.detect(img)
+    [detection] = real_detector.predict([img])
     n = len(detection.poses)
     assert detection.poses.shape == (n, 18, 3)
     assert detection.scores.shape == (n,)
@@ -180,9 +185,9 @@ def test_precise_and_stage_maps_run(real_detector):
     assert poses.shape[1:] == (18, 3) and scores.ndim == 1
 
 
-def test_only_the_body_network_detects_bodies(synthesized_weights):
-    with pytest.raises(ValueError, match='posenet'):
-        PoseDetector('handnet', synthesized_weights('handnet'))
+def test_only_the_body_network_detects_bodies(slim_weights):
+    with pytest.raises(ToolError, match='posenet'):
+        PoseDetector('handnet', slim_weights('handnet'))
 
 
 def test_gpu_without_cupy_is_a_clear_error(monkeypatch):
@@ -193,16 +198,22 @@ def test_gpu_without_cupy_is_a_clear_error(monkeypatch):
 
 
 def test_a_batch_gives_the_results_of_single_images(real_detector):
+    """Same-sized images share network passes, other sizes get their own;
+    either way each image gets what it gets alone, in input order."""
     rng = np.random.default_rng(3)
     frames = [rng.integers(0, 256, (72, 96, 3), np.uint8) for _ in range(3)]
-    batch = real_detector.maps_batch(frames)
-    for frame, (heatmaps, pafs) in zip(frames, batch):
-        single_heatmaps, single_pafs = real_detector.maps(frame)
-        np.testing.assert_allclose(heatmaps, single_heatmaps, atol=1e-5)
-        np.testing.assert_allclose(pafs, single_pafs, atol=1e-5)
-    assert len(real_detector.detect_batch(frames)) == 3
-    with pytest.raises(ValueError, match='same shape'):
-        real_detector.detect_batch([frames[0], frames[0][:40]])
+    frames.insert(1, frames[0][:40])
+    real_detector.params = small_params(input_height=64, peak_threshold=0.0,
+                                        min_person_score=0.0,
+                                        min_person_parts=1)
+    batch = real_detector.predict(frames)
+    assert len(batch) == len(frames)
+    for frame, detection in zip(frames, batch):
+        [single] = real_detector.predict([frame])
+        assert len(single.poses) == len(detection.poses) > 0
+        np.testing.assert_allclose(detection.poses, single.poses, atol=1e-3)
+        np.testing.assert_allclose(detection.scores, single.scores,
+                                   rtol=1e-4)
 
 
 class _NumpyDevice:
@@ -231,10 +242,10 @@ def test_device_side_decoding_equals_the_cpu_path(detector, monkeypatch,
     detector.precise = precise
     frames = [np.zeros(shape + (3,), np.uint8)] * 2
     try:
-        cpu = detector.detect_batch(frames)
+        cpu = detector.predict(frames)
         monkeypatch.setattr(PoseDetector, 'on_gpu', True)
         monkeypatch.setattr(detector, 'device', _NumpyDevice())
-        device = detector.detect_batch(frames)
+        device = detector.predict(frames)
     finally:
         detector.precise = False
     assert len(cpu) == len(device) == len(frames)

@@ -4,7 +4,8 @@ a GPU)."""
 import numpy as np
 import pytest
 
-from pose import decode, detector, device_maps, synthetic_maps
+from pose import decode, detector, device_maps
+from tests.fixtures import ground_truth_maps
 
 
 @pytest.mark.parametrize('scaled, image', [
@@ -37,8 +38,8 @@ def test_smoothing_equals_opencvs_with_the_reflected_border():
 
 
 def test_peaks_equal_the_cpu_paths():
-    truth = synthetic_maps.five_people()
-    heatmaps, _ = synthetic_maps.ground_truth_maps(truth, (368, 656))
+    truth = ground_truth_maps.five_people()
+    heatmaps, _ = ground_truth_maps.ground_truth_maps(truth, (368, 656))
     expected = decode.find_smoothed_peaks(heatmaps, 3.0, 0.1)
     got = device_maps.find_peaks(heatmaps, 3.0, 0.1)
     assert [len(p) for p in got] == [len(p) for p in expected]

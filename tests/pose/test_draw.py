@@ -202,8 +202,8 @@ def test_hand_bones_are_drawn_in_their_finger_colour(finger, side):
 @pytest.mark.parametrize('k', [0, 4, 8, 20])
 def test_found_hand_point_is_a_circle_in_its_finger_colour(k):
     out = draw.draw_hands(gray_image(), hands_with(right={k: (50.4, 80.6)}))
-    np.testing.assert_array_equal(out[81, 50], draw.HAND_JOINT_COLORS_BGR[k])
-    assert draw.HAND_JOINT_COLORS_BGR[k] == entity.FINGER_COLORS_BGR[
+    np.testing.assert_array_equal(out[81, 50], entity.HAND_JOINT_COLORS_BGR[k])
+    assert entity.HAND_JOINT_COLORS_BGR[k] == entity.FINGER_COLORS_BGR[
         max(0, (k - 1) // 4)]
 
 

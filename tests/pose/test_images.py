@@ -104,7 +104,7 @@ def test_jpeg_exif_orientation_is_applied(tmp_path):
     (lambda d: touch(d / 'empty.jpg'), 'is empty'),
     (lambda d: touch(d / 'text.png', b'not an image at all'),
      'not an image OpenCV can decode'),
-    (lambda d: str(d), 'is a directory'),
+    (lambda d: str(d), 'is a folder, not an image file'),
 ], ids=['missing', 'zero-byte-jpg', 'text-named-png', 'directory'])
 def test_unreadable_files_raise_image_error(tmp_path, make, message):
     path = make(tmp_path)

@@ -1,30 +1,18 @@
-"""Tests of pose.keypoints: OpenPose JSON and COCO results."""
+"""Tests of pose.keypoints: the OpenPose keypoint documents and files."""
 import json
+import os
 
 import numpy as np
 import pytest
 
 import entity
 from pose import keypoints
+from tests.fixtures.pose_arrays import (numbered_confidences, numbered_poses,
+                                        triple)
 
 J = entity.NUM_JOINTS
 
 
-def numbered_poses(n=2):
-    """(n, 18, 3): joint j of person p at (100 p + 10 j + 1, ... + 2)."""
-    poses = np.zeros((n, J, 3), np.float32)
-    for p in range(n):
-        for j in range(J):
-            poses[p, j] = (100 * p + 10 * j + 1, 100 * p + 10 * j + 2, 2)
-    return poses
-
-
-def numbered_confidences(n=2):
-    return (np.arange(n * J, dtype=np.float32).reshape(n, J) + 1) / 100
-
-
-def triple(values, k):
-    return values[3 * k:3 * k + 3]
 
 
 # ---------------------------------------------------------------------------
@@ -208,72 +196,116 @@ def test_openpose_parts_without_people():
 
 
 # ---------------------------------------------------------------------------
-# coco_results
+# Person ids, frame records and the keypoint files
 # ---------------------------------------------------------------------------
 
 
-def coco(poses=None, scores=(9.5, 3.25), image_id=42):
-    poses = numbered_poses(2) if poses is None else poses
-    return keypoints.coco_results(poses, numbered_confidences(len(poses)),
-                                  np.array(scores, np.float32), image_id)
+def test_person_ids_are_written_and_read_back():
+    document = keypoints.openpose_json(numbered_poses(2),
+                                       numbered_confidences(2),
+                                       person_ids=[7, 3])
+    assert [keypoints.person_id(p) for p in document['people']] == [7, 3]
+    with pytest.raises(ValueError, match='person ids'):
+        keypoints.openpose_json(numbered_poses(2), numbered_confidences(2),
+                                person_ids=[1])
 
 
-@pytest.mark.parametrize('coco_index, joint_index', [
-    (0, 0),    # nose      <- Nose
-    (1, 15),   # left_eye  <- LEye
-    (2, 14),   # right_eye <- REye
-    (3, 17),   # left_ear  <- LEar
-    (4, 16),   # right_ear <- REar
-    (5, 5),    # left_shoulder  <- LShoulder
-    (6, 2),    # right_shoulder <- RShoulder
-    (7, 6),    # left_elbow  <- LElbow
-    (8, 3),    # right_elbow <- RElbow
-    (9, 7),    # left_wrist  <- LWrist
-    (10, 4),   # right_wrist <- RWrist
-    (11, 11),  # left_hip  <- LHip
-    (12, 8),   # right_hip <- RHip
-    (13, 12),  # left_knee  <- LKnee
-    (14, 9),   # right_knee <- RKnee
-    (15, 13),  # left_ankle <- LAnkle
-    (16, 10),  # right_ankle <- RAnkle
+def test_keypoint_array_decodes_what_openpose_json_encodes():
+    poses, confidences = numbered_poses(1), numbered_confidences(1)
+    poses[0, 4, 2] = entity.JOINT_MISSING
+    person = keypoints.openpose_json(poses, confidences)['people'][0]
+    xy, found = keypoints.keypoint_array(person[keypoints.POSE_FIELD], J)
+    assert np.isnan(xy[4]).all() and found[4] == 0
+    keep = np.arange(J) != 4
+    np.testing.assert_allclose(xy[keep], poses[0, keep, :2], atol=1e-3)
+    np.testing.assert_allclose(found[keep], confidences[0, keep], atol=1e-4)
+
+
+def frames(count=3):
+    document = keypoints.openpose_json(numbered_poses(1),
+                                       numbered_confidences(1), person_ids=[0])
+    return [keypoints.frame_record(i, i / 30, document, carried=i == 1)
+            for i in range(count)]
+
+
+def test_frame_record_fields():
+    first, carried = frames(2)
+    assert list(first)[:4] == ['frame', 'time', 'carried', 'version']
+    assert (first['frame'], first['time'], first['carried']) == (0, 0.0, False)
+    assert carried['carried'] is True and len(carried['people']) == 1
+    failed = keypoints.frame_record(5, 1 / 6, None)
+    assert failed['decode_failed'] is True and failed['people'] == []
+    assert failed['time'] == round(1 / 6, 6)
+
+
+def test_keypoint_lines_round_trip(tmp_path):
+    path = str(tmp_path / 'clip.jsonl')
+    keypoints.write_keypoint_lines(path, frames())
+    assert keypoints.read_keypoint_lines(path) == frames()
+    assert os.listdir(tmp_path) == ['clip.jsonl']
+
+
+def test_writer_commit(tmp_path):
+    path = tmp_path / 'out.jsonl'
+    path.write_text('old\n')
+    with keypoints.KeypointLinesWriter(str(path)) as lines:
+        for record in frames():
+            lines.write_frame(record)
+        assert len(open(lines.temp_path).read().splitlines()) == 3
+        assert path.read_text() == 'old\n'
+        lines.commit()
+    assert keypoints.read_keypoint_lines(str(path)) == frames()
+    assert os.listdir(tmp_path) == ['out.jsonl'] and lines.lines == 3
+
+
+@pytest.mark.parametrize('stop', ['abort', 'exception', 'no commit'])
+def test_writer_that_is_not_committed_leaves_nothing(tmp_path, stop):
+    lines = keypoints.KeypointLinesWriter(str(tmp_path / 'out.jsonl'))
+    lines.write_frame(frames(1)[0])
+    if stop == 'abort':
+        lines.abort()
+    elif stop == 'exception':
+        with pytest.raises(KeyError), lines:
+            raise KeyError('user error')
+    else:
+        with lines:
+            pass
+    assert os.listdir(tmp_path) == []
+    with pytest.raises(keypoints.KeypointFileError, match='after'):
+        lines.write_frame(frames(1)[0])
+
+
+def test_writer_needs_an_existing_folder(tmp_path):
+    with pytest.raises(keypoints.KeypointFileError, match='does not exist'):
+        keypoints.KeypointLinesWriter(str(tmp_path / 'no' / 'out.jsonl'))
+
+
+@pytest.mark.parametrize('text, message', [
+    ('{"frame": 0, "time": 0.0\n', 'not JSON'),
+    ('[1, 2]\n', 'no "people"'),
+    ('{"people": []}\n', 'no "frame" and "time"'),
+    ('{"frame": 0, "time": NaN, "people": []}\n', 'no "frame" and "time"'),
+    ('{"frame": 0, "time": 0, "people": [{"person_id": "a"}]}\n',
+     'a person is not'),
+    ('{"frame": 0, "time": 0, "people": [{"pose_keypoints_2d": ["x"]}]}\n',
+     'a person is not'),
+    ('[' * 100000 + ']' * 100000 + '\n', 'not JSON'),
 ])
-def test_coco_keypoint_comes_from_openpose_joint(coco_index, joint_index):
-    values = coco()[0]['keypoints']
-    assert triple(values, coco_index) == [10 * joint_index + 1,
-                                          10 * joint_index + 2, 1]
+def test_reading_a_bad_file_names_the_line(tmp_path, text, message):
+    path = tmp_path / 'bad.jsonl'
+    path.write_text('\n' + text)
+    with pytest.raises(keypoints.KeypointFileError) as error:
+        keypoints.read_keypoint_lines(str(path))
+    assert message in str(error.value) and 'line 2' in str(error.value)
 
 
-def test_coco_mapping_covers_every_joint_but_the_neck():
-    assert len(keypoints.COCO_KEYPOINT_NAMES) == 17
-    assert sorted(keypoints.COCO_JOINT_INDICES) == [
-        j for j in range(J) if j != entity.JOINT_INDEX['Neck']]
-
-
-def test_coco_result_fields_and_neck_dropped():
-    results = coco()
-    assert len(results) == 2
-    first = results[0]
-    assert set(first) == {'image_id', 'category_id', 'keypoints', 'score'}
-    assert first['image_id'] == 42 and first['category_id'] == 1
-    assert first['score'] == 9.5 and results[1]['score'] == 3.25
-    assert len(first['keypoints']) == 17 * 3
-    neck_x = 10 * entity.JOINT_INDEX['Neck'] + 1
-    assert neck_x not in first['keypoints'][0::3]
-    assert json.loads(json.dumps(results)) == results
-
-
-def test_coco_missing_keypoint_is_zero_with_v_0():
-    poses = numbered_poses(1)
-    poses[0, entity.JOINT_INDEX['LShoulder']] = (5.0, 6.0, 0)
-    values = coco(poses, scores=(1.0,))[0]['keypoints']
-    assert triple(values, 5) == [0.0, 0.0, 0.0]
-    assert values[2::3].count(1.0) == 16
-
-
-def test_coco_no_people():
-    assert coco(np.zeros((0, J, 3), np.float32), scores=()) == []
-
-
-def test_coco_rejects_mismatched_scores():
-    with pytest.raises(ValueError, match='scores'):
-        coco(scores=(1.0,))
+def test_reading_a_missing_or_empty_file(tmp_path):
+    path = tmp_path / 'none.jsonl'
+    with pytest.raises(keypoints.KeypointFileError, match='no such file'):
+        keypoints.read_keypoint_lines(str(path))
+    path.write_bytes(b'')
+    with pytest.raises(keypoints.KeypointFileError, match='empty'):
+        keypoints.read_keypoint_lines(str(path))
+    path.write_bytes(b'\xff\xfe not text')
+    with pytest.raises(keypoints.KeypointFileError, match='cannot read'):
+        keypoints.read_keypoint_lines(str(path))

@@ -20,7 +20,7 @@ def blob(x, y, sigma=4.0):
                   / (2 * sigma ** 2)).astype(np.float32)
 
 
-def synthetic_maps(joint='RWrist'):
+def stage_maps(joint='RWrist'):
     """Heatmaps with one joint's peak growing over the stages, and PAFs with
     the right forearm's field pointing right in the middle band."""
     heatmaps, pafs = [], []
@@ -45,7 +45,7 @@ def image():
 def written(tmp_path_factory):
     """The figures of the synthetic maps, and the pyplot figures after."""
     out = tmp_path_factory.mktemp('figures')
-    heatmaps, pafs = synthetic_maps()
+    heatmaps, pafs = stage_maps()
     paths = maps_figure.save_maps_figures(image(), heatmaps, pafs,
                                           str(out / 'photo'))
     return out, paths, plt.get_fignums()
@@ -87,13 +87,13 @@ def test_chosen_part_is_plotted(tmp_path):
     """The stages figure shows the chosen joint's map: a map with the peak
     on another joint renders differently; the maps figure (max over all
     joints) renders the same."""
-    wrist = render(tmp_path, 'a', *synthetic_maps('RWrist'))
-    nose = render(tmp_path, 'b', *synthetic_maps('Nose'))
+    wrist = render(tmp_path, 'a', *stage_maps('RWrist'))
+    nose = render(tmp_path, 'b', *stage_maps('Nose'))
     assert wrist[0] == nose[0] and wrist[1] != nose[1]
 
 
 def test_limb_by_name_pair_equals_limb_by_index(tmp_path):
-    maps = synthetic_maps()
+    maps = stage_maps()
     by_pair = render(tmp_path, 'a', *maps, limb=('RElbow', 'RWrist'))
     by_index = render(tmp_path, 'b', *maps, limb=3)
     other = render(tmp_path, 'c', *maps, limb=('LElbow', 'LWrist'))
@@ -106,7 +106,7 @@ def test_limb_by_name_pair_equals_limb_by_index(tmp_path):
     (lambda h, p: (h, [x[:, :, 1:] for x in p]), 'PAFs'),
 ], ids=['stage-count', 'heatmap-channels', 'paf-size'])
 def test_inconsistent_maps_raise(tmp_path, change, message):
-    heatmaps, pafs = change(*synthetic_maps())
+    heatmaps, pafs = change(*stage_maps())
     with pytest.raises(ValueError, match=message):
         maps_figure.save_maps_figures(image(), heatmaps, pafs,
                                       str(tmp_path / 'x'))
@@ -118,5 +118,5 @@ def test_inconsistent_maps_raise(tmp_path, change, message):
                                     {'limb': 19}])
 def test_unknown_part_or_limb_raises(tmp_path, kwargs):
     with pytest.raises(ValueError):
-        maps_figure.save_maps_figures(image(), *synthetic_maps(),
+        maps_figure.save_maps_figures(image(), *stage_maps(),
                                       str(tmp_path / 'x'), **kwargs)

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 import entity
-from pose import synthetic_maps
-from pose.detector import Detection
+from pose.detection import Detection
 from pose.parts import (FaceDetector, HandDetector, add_face_and_hands,
                         crop_squares, crop_to_image, heatmap_peaks)
+from tests.fixtures import ground_truth_maps
 
 S = 64                      # a small crop keeps the tests fast
 PARAMS = entity.PartParams(input_size=S)
@@ -54,6 +54,24 @@ def test_crop_outside_the_image_is_padded():
         255 / 256 - 0.5)
 
 
+def test_crops_are_normalised_with_the_part_networks_params(monkeypatch):
+    """``x / input_scale - input_offset`` of the PartParams given, whatever
+    the body network's parameters are."""
+    img = np.full((40, 40, 3), 200, np.uint8)
+    box, mirror = np.array([[5.0, 5.0, 20.0]]), np.array([False])  # inside
+    assert (PARAMS.input_scale, PARAMS.input_offset) == (256.0, 0.5)
+    default = crop_squares(img, box, mirror, PARAMS)
+    np.testing.assert_allclose(default, 200 / 256 - 0.5, rtol=1e-6)
+    monkeypatch.setattr(entity, 'DEFAULT_PARAMS', entity.InferenceParams(
+        input_scale=1.0, input_offset=0.0))
+    np.testing.assert_array_equal(crop_squares(img, box, mirror, PARAMS),
+                                  default)
+    other = entity.PartParams(input_size=S, input_scale=100.0,
+                              input_offset=1.0)
+    np.testing.assert_allclose(crop_squares(img, box, mirror, other),
+                               200 / 100 - 1.0, rtol=1e-6)
+
+
 def peak_maps(points, channels, threshold_value=1.0):
     """(1, channels + 1, S/8, S/8) maps with a Gaussian peak per channel at
     crop pixel ``points[c]`` (None: an empty channel)."""
@@ -97,9 +115,11 @@ class DotNet(chainer.Link):
         super().__init__()
         self.channels = channels
         self.batch_sizes = []
+        self.inputs = []
 
     def forward(self, x):
         self.batch_sizes.append(len(x))
+        self.inputs.append(np.asarray(x))
         maps = np.concatenate([
             peak_maps([brightest(crop)] * self.channels, self.channels)
             for crop in np.asarray(x)])
@@ -107,14 +127,14 @@ class DotNet(chainer.Link):
 
 
 def person_at(x, scale=1.0):
-    pose = synthetic_maps.standing_person(200 * scale, x, 20).astype(
+    pose = ground_truth_maps.standing_person(200 * scale, x, 20).astype(
         np.float32)
     return pose, np.where(pose[:, 2] > 0, 1.0, 0.0).astype(np.float32)
 
 
 @pytest.fixture
-def hand_detector(synthesized_weights):
-    detector = HandDetector(synthesized_weights('handnet'), params=PARAMS)
+def hand_detector(slim_weights):
+    detector = HandDetector(slim_weights('handnet'), params=PARAMS)
     detector.model = DotNet(entity.NUM_HAND_KEYPOINTS)
     return detector
 
@@ -133,11 +153,27 @@ def test_hands_come_back_at_the_wrists_dots(hand_detector):
     assert hands.shape == (2, 2, 21, 3)
     assert hand_detector.model.batch_sizes == [1, 1, 1, 1]
     for person in range(2):
-        for side in range(2):
+        for side in (entity.LEFT_HAND, entity.RIGHT_HAND):
             np.testing.assert_allclose(
                 hands[person, side, :, :2],
                 np.broadcast_to(centres[person, side], (21, 2)),
                 atol=boxes[person, side, 2] / S * 2 + 1)
+
+
+def test_the_detector_normalises_with_its_own_params(slim_weights):
+    """The crops the network sees are normalised with the PartParams given
+    to the detector."""
+    params = entity.PartParams(input_size=S, input_scale=128.0,
+                               input_offset=0.25)
+    detector = HandDetector(slim_weights('handnet'), params=params)
+    detector.model = DotNet(entity.NUM_HAND_KEYPOINTS)
+    pose, confidence = person_at(100)
+    img = np.full((300, 320, 3), 64, np.uint8)
+    detector(img, pose[None], confidence[None])
+    assert len(detector.model.inputs) == 2          # both hands, one by one
+    for x in detector.model.inputs:
+        inside = x[0, :, S // 2, S // 2]             # the box's centre pixel
+        np.testing.assert_allclose(inside, 64 / 128 - 0.25, rtol=1e-6)
 
 
 def test_people_without_hand_joints_get_zeros(hand_detector):
@@ -149,11 +185,11 @@ def test_people_without_hand_joints_get_zeros(hand_detector):
     assert hand_detector.model.batch_sizes == [1]
 
 
-def test_face_and_hands_on_real_networks(synthesized_weights):
-    """The networks with synthesized weights: shapes, and zeros for a person
-    without a face box."""
-    faces = FaceDetector(synthesized_weights('facenet'), params=PARAMS)
-    hands = HandDetector(synthesized_weights('handnet'), params=PARAMS)
+def test_face_and_hands_on_real_networks(slim_weights):
+    """The networks (slim, synthesized weights): shapes, and zeros for a
+    person without a face box."""
+    faces = FaceDetector(slim_weights('facenet'), params=PARAMS)
+    hands = HandDetector(slim_weights('handnet'), params=PARAMS)
     pose, confidence = person_at(100)
     poses = np.stack([pose, np.zeros_like(pose)])
     confidences = np.stack([confidence, np.zeros_like(confidence)])

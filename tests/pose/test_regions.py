@@ -3,7 +3,8 @@
 Expected boxes are worked out by hand from OpenPose's ratios (face: 2 x
 neck-nose, 3 x eye distance, 2 x ear distance, 0.85 x profile sum; hand:
 centre 0.33 forearm beyond the wrist, side 1.5 x max(forearm, 0.9 x upper
-arm)).
+arm)) and joint thresholds (a joint is used when its score is > 0.25 for the
+face, > 0.03 for the hands).
 """
 import math
 
@@ -45,7 +46,12 @@ def first(boxes_and_valid):
 
 def face_box(joints):
     """``(box (3,), valid)`` of one person's face."""
-    return first(regions.face_boxes(*person(joints)))
+    return face_box_of(*person(joints))
+
+
+def face_box_of(poses, confidences):
+    """``(box (3,), valid)`` of the first person's face."""
+    return first(regions.face_boxes(poses, confidences))
 
 
 def square(cx, cy, size):
@@ -110,9 +116,16 @@ def test_zero_size_face_gives_no_box():
     assert_no_box(face_box({'Nose': (500, 200), 'Neck': (500, 200)}))
 
 
+def test_openpose_joint_thresholds():
+    params = entity.DEFAULT_PART_PARAMS
+    assert (params.face_joint_threshold, params.hand_joint_threshold) == (
+        0.25, 0.03)
+
+
 @pytest.mark.parametrize('confidence, eyes_used', [
-    (0.05, False), (entity.DEFAULT_PART_PARAMS.joint_threshold, True)])
-def test_joint_below_the_threshold_is_ignored(confidence, eyes_used):
+    (0.05, False), (0.2, False), (0.25, False),      # at the threshold: not
+    (np.nextafter(np.float32(0.25), np.float32(1)), True), (0.26, True)])
+def test_face_uses_joints_above_its_threshold_only(confidence, eyes_used):
     poses, confidences = person(only('Nose', 'Neck', 'LEye', 'REye'))
     confidences[0, entity.JOINT_INDEX['REye']] = confidence
     box = first(regions.face_boxes(poses, confidences))
@@ -122,10 +135,15 @@ def test_joint_below_the_threshold_is_ignored(confidence, eyes_used):
         assert_box(box, 500, 230, 2 * 60)
 
 
-def test_threshold_comes_from_params():
+def test_thresholds_come_from_params():
     poses, confidences = person(only('Nose', 'Neck'), confidence=0.3)
-    strict = entity.PartParams(joint_threshold=0.5)
+    strict = entity.PartParams(face_joint_threshold=0.5)
     assert_no_box(first(regions.face_boxes(poses, confidences, strict)))
+    poses, confidences = person(
+        arm('left', (400, 100), (420, 200), (430, 280)), confidence=0.3)
+    assert first(regions.hand_boxes(poses, confidences))[1][LEFT]
+    strict = entity.PartParams(hand_joint_threshold=0.5)
+    assert not first(regions.hand_boxes(poses, confidences, strict))[1][LEFT]
 
 
 def test_missing_joints_at_the_origin_never_pull_the_box():
@@ -159,7 +177,8 @@ def test_people_are_independent():
 
 ARM_JOINTS = {'left': ('LShoulder', 'LElbow', 'LWrist'),
               'right': ('RShoulder', 'RElbow', 'RWrist')}
-SIDE_INDEX = {'left': regions.LEFT_HAND, 'right': regions.RIGHT_HAND}
+LEFT, RIGHT = entity.LEFT_HAND, entity.RIGHT_HAND
+SIDE_INDEX = {'left': LEFT, 'right': RIGHT}
 
 
 def arm(side, shoulder, elbow, wrist):
@@ -197,8 +216,30 @@ def test_left_and_right_order():
               **arm('right', (200, 100), (180, 200), (170, 280))}
     boxes, valid = hand_boxes(joints)
     assert valid.all()
-    left, right = regions.box_centres(boxes)
-    assert left[0] > 400 and right[0] < 200
+    assert (LEFT, RIGHT) == (0, 1)      # OpenPose's hand_left, hand_right
+    centre_x = boxes[:, 0] + boxes[:, 2] / 2
+    assert centre_x[LEFT] > 400 and centre_x[RIGHT] < 200
+
+
+@pytest.mark.parametrize('confidence, used', [
+    (0.01, False), (0.03, False),                   # at the threshold: not
+    (np.nextafter(np.float32(0.03), np.float32(1)), True),
+    (0.2, True)])                       # too low for a face, enough for hands
+def test_hands_use_joints_above_their_threshold_only(confidence, used):
+    joints = {**arm('left', (400, 100), (420, 200), (430, 280)),
+              **arm('right', (200, 100), (180, 200), (170, 280))}
+    poses, confidences = person(joints)
+    confidences[0, entity.JOINT_INDEX['LElbow']] = confidence
+    _, valid = first(regions.hand_boxes(poses, confidences))
+    assert valid.tolist() == [used, True]
+
+
+def test_a_joint_of_0_2_serves_the_hands_but_not_the_face():
+    joints = {**only('Nose', 'Neck'),
+              **arm('right', (200, 100), (180, 200), (170, 280))}
+    poses, confidences = person(joints, confidence=0.2)
+    assert_no_box(face_box_of(poses, confidences))
+    assert first(regions.hand_boxes(poses, confidences))[1][RIGHT]
 
 
 @pytest.mark.parametrize('lost', ['shoulder', 'elbow', 'wrist'])
@@ -220,7 +261,7 @@ def test_arm_joint_lost_gives_no_box_for_that_side_only(lost, how, side):
 
 def test_hand_box_at_the_border_extends_outside_the_image():
     right = hand(hand_boxes(arm('right', (60, 100), (30, 200), (10, 280))),
-                 regions.RIGHT_HAND)
+                 RIGHT)
     assert_box(right, 10 - 0.33 * 20, 280 + 0.33 * 80,
                1.5 * 0.9 * math.hypot(30, 100))
     x_left, _, size = right[0]
@@ -229,7 +270,7 @@ def test_hand_box_at_the_border_extends_outside_the_image():
 
 def test_coincident_arm_joints_give_no_box():
     boxes = hand_boxes(arm('left', (50, 50), (50, 50), (50, 50)))
-    assert_no_box(hand(boxes, regions.LEFT_HAND))
+    assert_no_box(hand(boxes, LEFT))
 
 
 # ---------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Tests of pose.tracking: person ids over synthetic pose sequences.
 
-Every sequence is built from :func:`pose.synthetic_maps.standing_person`
-moved frame by frame along a known trajectory, so each detection's true
-person is known and the ids can be checked against it.  Everything is
+Every sequence is built from
+:func:`tests.fixtures.ground_truth_maps.standing_person` moved frame by
+frame along a known trajectory, so each detection's true person is known
+and the ids can be checked against it.  Everything is
 deterministic (a seeded generator for the shuffles).
 """
 import dataclasses
@@ -12,7 +13,7 @@ import pytest
 
 import entity
 from pose import tracking
-from pose.synthetic_maps import standing_person, without_joints
+from tests.fixtures.ground_truth_maps import standing_person, without_joints
 from pose.tracking import PoseTracker, TrackerParams
 
 #: Image (height, width) of the sequences, and the y of everyone's soles.
@@ -274,15 +275,6 @@ def test_empty_frames():
     got = [tracker.update(frame(person(t)) if t % 3 else frame()).tolist()
            for t in range(30)]
     assert all(ids in ([], [0]) for ids in got) and got[-1] == [0]
-
-
-def test_reset_starts_again_at_0():
-    tracker = PoseTracker()
-    tracker.update(frame(standing_person(200, 100, 50),
-                         standing_person(200, 400, 50)))
-    tracker.reset()
-    assert tracker.num_tracks == 0
-    assert tracker.update(frame(standing_person(200, 400, 50))).tolist() == [0]
 
 
 # ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from pose import video_io
-from pose.video_io import (FrameReader, LineWriter, VideoError, VideoWriter,
+from pose.video_io import (FrameReader, VideoError, VideoWriter,
                            default_output_path)
 from tests.video_clips import (JPEG_SOI, count_frames,
                                damage_mjpeg_frame,
@@ -143,6 +143,18 @@ def test_undecodable_frame_is_delivered_empty_and_reading_goes_on(tmp_path):
     assert (reader.read, reader.failed, reader.missing) == (20, 1, 0)
 
 
+def test_read_frame_numbers_frames_as_the_reader_does(tmp_path):
+    """After an undecodable frame, frame N is still the N-th frame read
+    (OpenCV's own frame counter lags by one there)."""
+    path = make_clip(tmp_path / 'damaged.avi', frames=20)
+    damage_mjpeg_frame(path, 10, 'headers')
+    for index in (0, 9, 11, 19):
+        assert frame_level(video_io.read_frame(str(path), index)) == index
+    for index in (10, 20, -1):
+        assert video_io.read_frame(str(path), index) is None
+    assert video_io.read_frame(str(tmp_path / 'none.avi'), 0) is None
+
+
 def test_damaged_entropy_data_decodes_garbled_and_is_not_detected(tmp_path):
     """OpenCV conceals such damage: read() succeeds with a garbled image."""
     path = make_clip(tmp_path / 'garbled.avi', frames=20)
@@ -185,7 +197,7 @@ def test_truncated_file_ends_early_and_reports_missing_frames(tmp_path):
     (None, 'no such file'),
     (b'', 'empty'),
     (b'this is a text file, not a video\n', 'not a video'),
-    ('dir', 'directory'),
+    ('dir', 'is a folder, not a video file'),
 ])
 def test_unusable_path_raises_a_clear_error(tmp_path, content, message):
     path = tmp_path / 'clip.mp4'
@@ -477,40 +489,6 @@ def test_written_frames_can_be_reused_by_the_caller(tmp_path):
         writer.commit()
     _, frames = read_all(path)
     assert [frame_level(f.image) for f in frames] == list(range(5))
-
-
-# ---------------------------------------------------------------------------
-# LineWriter
-# ---------------------------------------------------------------------------
-
-
-def test_line_writer_commit(tmp_path):
-    path = tmp_path / 'out.jsonl'
-    path.write_text('old\n')
-    with LineWriter(str(path)) as lines:
-        lines.write_line('{"frame": 0}')
-        lines.write_line('{"frame": 1}')
-        temp = lines.temp_path
-        assert open(temp).read() == '{"frame": 0}\n{"frame": 1}\n'
-        assert path.read_text() == 'old\n'
-        lines.commit()
-    assert path.read_text() == '{"frame": 0}\n{"frame": 1}\n'
-    assert listing(tmp_path) == ['out.jsonl'] and lines.lines == 2
-
-
-@pytest.mark.parametrize('stop', [stop_with_abort, stop_with_exception,
-                                  stop_without_commit])
-def test_line_writer_that_is_not_committed_leaves_nothing(tmp_path, stop):
-    lines = LineWriter(str(tmp_path / 'out.jsonl'))
-    lines.write_line('{}')
-    stop(lines)
-    assert listing(tmp_path) == []
-
-
-def test_line_writer_rejects_line_breaks(tmp_path):
-    with LineWriter(str(tmp_path / 'out.jsonl')) as lines:
-        with pytest.raises(ValueError, match='line breaks'):
-            lines.write_line('{}\n{}')
 
 
 # ---------------------------------------------------------------------------

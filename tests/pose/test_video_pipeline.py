@@ -1,12 +1,11 @@
 """The frame loop with a stand-in detector: ids, carrying, batching."""
-import json
-
 import numpy as np
 import pytest
 
-from pose import synthetic_maps
-from pose.detector import Detection
-from pose.video_io import Frame, LineWriter
+from tests.fixtures import ground_truth_maps
+from pose.detection import Detection
+from pose.keypoints import KeypointLinesWriter, read_keypoint_lines
+from pose.video_io import Frame
 from pose.video_pipeline import Outputs, Summary, process_video
 
 SIZE = (200, 120)        # (width, height) of the frames
@@ -18,20 +17,21 @@ class WalkingPeople:
 
     def __init__(self):
         self.batches = []
+        self.body = self       # the detectors' body network: its timing
         self.network_seconds = 0.0
 
     @staticmethod
     def person(name, index):
         if name == 'A':
-            return synthetic_maps.standing_person(80, 30 + 4 * index, 10)
-        return synthetic_maps.standing_person(76, 170 - 4 * index, 14)
+            return ground_truth_maps.standing_person(80, 30 + 4 * index, 10)
+        return ground_truth_maps.standing_person(76, 170 - 4 * index, 14)
 
     @classmethod
     def poses(cls, index):
         a, b = cls.person('A', index), cls.person('B', index)
         return np.stack([a, b] if index % 2 else [b, a]).astype(np.float32)
 
-    def detect_batch(self, images):
+    def predict(self, images):
         self.batches.append(len(images))
         detections = []
         for image in images:
@@ -53,14 +53,13 @@ def frames(count, failed=()):
 
 def run(tmp_path, detector, **options):
     path = tmp_path / 'k.jsonl'
-    lines = LineWriter(str(path))
+    lines = KeypointLinesWriter(str(path))
     summary = process_video(frames(options.pop('count', 30),
                                    options.pop('failed', ())),
                             detector, Outputs(None, lines, None, SIZE),
                             **options)
     lines.commit()
-    return summary, [json.loads(line) for line in path.read_text().split('\n')
-                     if line]
+    return summary, read_keypoint_lines(str(path))
 
 
 def identities(record):

@@ -1,0 +1,124 @@
+"""The analyzer's result files in a folder, read and checked.
+
+Every ``*.json`` file directly in the folder whose ``format`` is
+``'fms-result'`` (:func:`fms.results.result_document`) is a result; other
+files are skipped and reported to the caller.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Dict, List, Optional, Tuple
+
+from fms import FmsError
+from fms.protocol import SCORES, TESTS, Key, side_problem, trial_name
+from fms.results import RESULT_FORMAT, RESULT_VERSION
+
+logger = logging.getLogger(__name__)
+
+
+def load_auto_results(directory: str, skipped: Optional[List[str]] = None
+                      ) -> Tuple[Dict[Key, int], Dict[Key, dict]]:
+    """The result documents in ``directory`` (not its sub-folders).
+
+    Every ``*.json`` file whose ``format`` is ``'fms-result'`` is a result.
+    Other files (valid JSON that is not a result, or unparsable JSON that
+    does not mention ``'fms-result'``) are skipped: their paths are appended
+    to ``skipped`` when a list is given, so that a caller can say "skipped N
+    files that are not results".
+
+    Returns:
+        ``(scores, documents)``: ``{trial key: score}`` and ``{trial key:
+        result document}``.
+
+    Raises:
+        FmsError: missing folder, a broken result file (named), two results
+            for the same trial (both named), no result at all.
+    """
+    scores: Dict[Key, int] = {}
+    documents: Dict[Key, dict] = {}
+    origins: Dict[Key, str] = {}
+    passed_over = []
+    for path in _json_files(directory):
+        document = _read_result_json(path)
+        if not (isinstance(document, dict)
+                and document.get('format') == RESULT_FORMAT):
+            passed_over.append(path)
+            logger.info('skipped %s: not an FMS result', path)
+            continue
+        key, score = _result_entry(path, document)
+        if key in scores:
+            raise FmsError(f'{origins[key]} and {path} are both results of '
+                           f'{trial_name(key)}: keep one of them')
+        scores[key], documents[key], origins[key] = score, document, path
+    if skipped is not None:
+        skipped.extend(passed_over)
+    if not scores:
+        raise FmsError(f'{directory} holds no FMS result files (skipped '
+                       f'{len(passed_over)} files that are not results): '
+                       f'give the folder the analyzer wrote its .json '
+                       f'results to')
+    return scores, documents
+
+
+def _json_files(directory: str) -> List[str]:
+    """Paths of the ``*.json`` files directly in ``directory``, sorted."""
+    try:
+        with os.scandir(directory) as entries:
+            return sorted(entry.path for entry in entries
+                          if entry.name.lower().endswith('.json')
+                          and entry.is_file())
+    except FileNotFoundError:
+        raise FmsError(f'{directory}: no such folder: check the path of the '
+                       f'automatic results') from None
+    except NotADirectoryError:
+        raise FmsError(f'{directory} is not a folder: give the folder of the '
+                       f'automatic results') from None
+
+
+def _read_result_json(path: str) -> object:
+    """The parsed JSON of ``path``; None for a file that is not JSON and does
+    not look like a result (it is skipped); FmsError for a broken result."""
+    try:
+        with open(path, 'rb') as f:
+            raw = f.read()
+    except OSError as e:
+        raise FmsError(f'{path}: cannot read the file ({e.strerror}): check '
+                       f'its permissions') from None
+    try:
+        return json.loads(raw.decode('utf-8-sig'))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        if RESULT_FORMAT.encode() not in raw:
+            return None
+        where = (f', line {e.lineno}, column {e.colno}'
+                 if isinstance(e, json.JSONDecodeError) else '')
+        raise FmsError(f'{path}{where}: broken result file ({e}): run the '
+                       f'analysis of this trial again or remove the '
+                       f'file') from None
+
+
+def _result_entry(path: str, document: dict) -> Tuple[Key, int]:
+    """The trial key and score of a result document, checked."""
+    def fail(problem: str) -> FmsError:
+        return FmsError(f'{path}: broken result file: {problem}: run the '
+                        f'analysis of this trial again or remove the file')
+
+    version = document.get('version')
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise fail(f'version {version!r} is not an integer')
+    if version > RESULT_VERSION:
+        raise FmsError(f'{path}: result version {version} is newer than this '
+                       f'program reads ({RESULT_VERSION}): update the program')
+    subject, test = document.get('subject'), document.get('test')
+    side, score = document.get('side'), document.get('score')
+    if not isinstance(subject, str) or not subject.strip():
+        raise fail(f'subject {subject!r} is not a name')
+    if test not in TESTS:
+        raise fail(f'unknown test {test!r}')
+    problem = side_problem(test, side)
+    if problem:
+        raise fail(problem)
+    if isinstance(score, bool) or score not in SCORES:
+        raise fail(f'score {score!r} is not an integer 0-3')
+    return (subject.strip(), test, side or None), int(score)

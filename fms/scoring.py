@@ -1,0 +1,160 @@
+"""Judging a trial's criteria and suggesting its score, by the table's roles.
+
+:func:`evaluate` is pure: measurements and thresholds in, score, criteria
+and reasons out, so :func:`rescore` can judge a saved result again with
+other thresholds.  The rules read only the roles of
+:data:`fms.criteria.CRITERIA` and the data of
+:data:`fms.criteria.SCORE_RULES`, in this order:
+
+1. pain reported: 0;
+2. a ``pattern`` or ``required`` criterion not met: 1;
+3. a ladder test (``grade3`` / ``grade2`` rows): the best grade met, else 1;
+   any other test starts from 3;
+4. a ``compensation`` not met: at most 2;
+5. the test's :class:`fms.criteria.TopLimit` (heels raised, the diagonal
+   rotary pattern): at most its score.
+"""
+from __future__ import annotations
+
+from typing import List, Mapping, Sequence, Tuple
+
+from fms import FmsError
+from fms.criteria import (COMPENSATION, GRADES, PATTERN, REQUIRED,
+                          SCORE_RULES, Criterion, ScoreRule, criteria_of,
+                          derived_input, judge, role_of)
+from fms.measurements import Measurement
+from fms.protocol import MAX_SCORE, VIEWS, check_test, check_view
+from fms.results import CriterionResult, document_measurements
+
+#: Score when the subject reports pain (FMS: pain gives 0).
+PAIN_SCORE = 0
+#: Score when the pattern is not performed (a pattern or required
+#: criterion not met, or no grade of a ladder test met).
+NOT_PERFORMED_SCORE = 1
+#: The most a compensation leaves.
+COMPENSATED_SCORE = 2
+
+
+def _descriptions(results: Sequence[CriterionResult],
+                  roles: Mapping[str, str], role: str) -> List[str]:
+    """What the criteria of ``role`` that were not met look for."""
+    return [r.description for r in results
+            if roles[r.name] == role and r.passed is False]
+
+
+def _ladder(results: Sequence[CriterionResult],
+            rows: Mapping[str, Criterion], roles: Mapping[str, str],
+            inputs: Mapping) -> Tuple[int, List[str]]:
+    """The best grade met by the ladder rows, else 1, with its reason."""
+    ladder = [r for r in results if roles[r.name] in GRADES]
+    for grade in sorted(set(GRADES.values()), reverse=True):
+        met = [r for r in ladder if GRADES[roles[r.name]] == grade
+               and r.passed]
+        if met:
+            return grade, [f'{_named(met[0], rows, inputs)}: {grade}']
+    names = ' nor '.join(_named(r, rows, inputs) for r in ladder)
+    return NOT_PERFORMED_SCORE, [f'neither {names}: {NOT_PERFORMED_SCORE}']
+
+
+def _named(result: CriterionResult, rows: Mapping[str, Criterion],
+           inputs: Mapping) -> str:
+    """What a criterion looks for, with the inputs that chose its role:
+    ``thumbs at chin level (female)``."""
+    chosen = sorted({name for name, _, _ in rows[result.name].role_by})
+    given = ', '.join(str(inputs[name]) for name in chosen)
+    return result.description + (f' ({given})' if given else '')
+
+
+def suggest_score(test: str, results: Sequence[CriterionResult],
+                  measurements: Mapping[str, Measurement],
+                  inputs: Mapping) -> Tuple[int, List[str]]:
+    """The score the judged criteria support (steps 2-5 of the module
+    docstring) and why, one line each.
+
+    Raises:
+        FmsError: an input a row's role or the top score needs is missing.
+    """
+    rows = {row.name: row for row in criteria_of(test)}
+    roles = {r.name: role_of(rows[r.name], inputs) for r in results}
+    rule = SCORE_RULES.get(test, ScoreRule())
+    limit = rule.limit
+    failed = (_descriptions(results, roles, PATTERN)
+              + _descriptions(results, roles, REQUIRED))
+    if failed:
+        reasons = [f'not met: {"; ".join(failed)}: {NOT_PERFORMED_SCORE}']
+        if limit and limit.retest_note and \
+                inputs.get(limit.input) != limit.value:
+            reasons.append(limit.retest_note)
+        return NOT_PERFORMED_SCORE, reasons + list(rule.notes)
+    if any(role in GRADES for role in roles.values()):
+        score, reasons = _ladder(results, rows, roles, inputs)
+    else:
+        score, reasons = MAX_SCORE, [f'all observed criteria met: '
+                                     f'{MAX_SCORE}']
+    compensations = _descriptions(results, roles, COMPENSATION)
+    if compensations and score > COMPENSATED_SCORE:
+        score, reasons = COMPENSATED_SCORE, [
+            f'compensation, not met: {"; ".join(compensations)}: '
+            f'{COMPENSATED_SCORE}']
+    if limit and score > limit.score:
+        value = derived_input(limit, measurements, inputs)
+        if value is None and limit.needed:
+            raise FmsError(f'{test}: the {limit.input} is unknown: '
+                           f'{limit.help}')
+        if value == limit.value:
+            score, reasons = limit.score, [limit.reason]
+    return score, reasons + list(rule.notes)
+
+
+def evaluate(test: str, view: str, measurements: Mapping[str, Measurement],
+             thresholds: Mapping[str, float], inputs: Mapping
+             ) -> Tuple[int, List[CriterionResult], List[str]]:
+    """Judge every criterion of ``test`` in ``view`` and suggest a score.
+
+    Args:
+        test, view: one of :data:`fms.protocol.TESTS` / ``VIEWS``.
+        measurements: measurement name -> :class:`Measurement` (value None:
+            not measured).
+        thresholds: the test's threshold key -> value.
+        inputs: what the camera cannot see: ``pain`` (True gives 0),
+            ``heels_raised``, ``sex``, ``pattern``.
+
+    Returns:
+        ``(score, criteria, reasons)``: the score is the one the observed
+        criteria support; reasons say why and list the criteria not judged
+        and the view that would judge them.
+
+    Raises:
+        FmsError: no criterion of the test can be judged in this view, a
+            threshold is missing, or a needed input is missing.
+    """
+    check_test(test)
+    check_view(view)
+    results = [judge(row, view, measurements, thresholds)
+               for row in criteria_of(test)]
+    not_judged = [f'not judged: {r.description} ({r.note})'
+                  for r in results if r.passed is None]
+    if inputs.get('pain'):
+        return PAIN_SCORE, results, ['pain reported: 0 whatever the '
+                                     'movement'] + not_judged
+    if all(r.passed is None for r in results):
+        other = [v for v in VIEWS if v != view]
+        raise FmsError(f'no criterion of {test} can be judged in the {view} '
+                       f'view: film it from the {other[0]} view with the '
+                       f'whole body in frame')
+    score, reasons = suggest_score(test, results, measurements, inputs)
+    return score, results, reasons + not_judged
+
+
+def rescore(document: dict, thresholds: Mapping[str, float]) -> int:
+    """The score of a saved result document (:func:`fms.results.
+    result_document`, any version read) judged again with ``thresholds``
+    (a subset of the test's keys; the document's own values fill the
+    rest)."""
+    merged = dict(document.get('thresholds') or {})
+    merged.update(thresholds)
+    score, _, _ = evaluate(document['test'], document['view'],
+                           document_measurements(document), merged,
+                           document.get('inputs') or {})
+    return score
+

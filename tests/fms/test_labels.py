@@ -1,0 +1,31 @@
+"""Tests of fms.labels: values, criteria and the trial summary in words."""
+from fms import labels
+from tests.fms.analyses import KEY, synthetic_analysis
+
+
+def test_format_value_and_words():
+    assert labels.format_value(97.4, 'deg') == '97 deg'
+    assert labels.format_value(0.254, 'fraction') == '0.25 fraction'
+    assert labels.format_value(3.0, '') == '3.00'
+    assert labels.words('knee_flexion') == 'knee flexion'
+
+
+def test_criterion_lines():
+    analysis = synthetic_analysis()
+    lines = [labels.criterion_line(c) for c in analysis.criteria]
+    assert lines[0] == ('PASS femur below horizontal: 95 deg '
+                        '(limit >= 90 deg)')
+    assert lines[1] == 'FAIL trunk parallel tibia: 30 deg (limit <= 20 deg)'
+    assert lines[2] == 'n/a  knee valgus: needs the front view'
+
+
+def test_summary_lines():
+    analysis = synthetic_analysis()
+    lines = labels.analysis_summary(analysis, 'anna')
+    assert lines[0] == 'anna: deep_squat, side view: suggested score 2'
+    assert lines[1] == (f'key frame {KEY + 100} at {KEY / 30:.2f} s '
+                        f'(lowest hip position)')
+    assert lines[2].startswith('  PASS femur below horizontal')
+    assert lines[-1] == '  - trunk leans forward more than 20 deg'
+    assert labels.trial_title(analysis) == ('deep squat, side view: '
+                                            'suggested score 2/3')
