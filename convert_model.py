@@ -24,13 +24,16 @@ import argparse
 import os
 import sys
 
-from common.cli import Console, run_command
+from common.cli import Console, quiet_start, run_command
 from common.errors import EXIT_OK
-from models import NETWORKS
-from models.convert import convert
-from models.fetch import DEFAULT_WEIGHTS_DIR, MODELS, fetch
 
 PROG = 'convert_model.py'
+if __name__ == '__main__':
+    quiet_start(PROG)        # before the slow imports (Chainer)
+
+from models import NETWORKS  # noqa: E402
+from models.convert import convert  # noqa: E402
+from models.fetch import DEFAULT_WEIGHTS_DIR, MODELS, fetch  # noqa: E402
 
 
 def parse_args(argv) -> argparse.Namespace:

@@ -40,14 +40,17 @@ import signal
 import sys
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
-from common.cli import Console, run_command
+from common.cli import Console, quiet_start, run_command
 from common.errors import EXIT_OK, signal_exit_status
-from fms.protocol import SIDES, TESTS, VIEWS, Key
+
+PROG = 'fms_analyzer.py'
+if __name__ == '__main__':
+    quiet_start(PROG)        # before the slow imports (Chainer)
+
+from fms.protocol import SIDES, TESTS, VIEWS, Key  # noqa: E402
 
 if TYPE_CHECKING:
     from fms.trial import TrialRequest
-
-PROG = 'fms_analyzer.py'
 DEFAULT_RESULTS_DIR = 'fms_results'
 AGREEMENT_DIR = 'agreement'
 

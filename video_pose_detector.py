@@ -8,8 +8,9 @@
 Writes the annotated video (same frame size, rate and count as the input;
 skipped frames carry the last poses) and, with ``--json``, one JSON line per
 frame with the people in OpenPose's keypoint format and a ``person_id`` that
-follows each person across frames.  Outputs appear under their final names
-only when complete.  Ctrl-C or SIGTERM stops after the current frames, closes
+follows each person across frames.  Both outputs are checked before any
+frame is read, and appear under their final names only when complete (the
+video once it reads back whole: a full disk keeps the earlier file).  Ctrl-C or SIGTERM stops after the current frames, closes
 both outputs with every frame processed so far, and exits with 130 / 143.
 Bad input: one line on stderr and exit status 2.  The work is done by
 :func:`pose.api.run_video`.
@@ -17,18 +18,23 @@ Bad input: one line on stderr and exit status 2.  The work is done by
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import sys
 from typing import Optional
 
-from common.cli import Console, run_command
+from common.cli import Console, quiet_start, run_command
 from common.errors import EXIT_OK, signal_exit_status
-from pose.api import run_video
-from pose.options import (add_detector_arguments, check_detector_arguments,
-                          report_runtime, video_options)
-from pose.video_io import default_output_path
 
 PROG = 'video_pose_detector.py'
+if __name__ == '__main__':
+    quiet_start(PROG)        # before the slow imports (Chainer)
+
+from pose.api import run_video  # noqa: E402
+from pose.options import (add_detector_arguments,  # noqa: E402
+                          check_detector_arguments, report_runtime,
+                          video_options)
+from pose.video_io import default_output_path  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -47,7 +53,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--start', type=float, default=0.0, metavar='SEC',
                         help='first second to process (default 0)')
     parser.add_argument('--end', type=float, metavar='SEC',
-                        help='second to stop at (default: the end)')
+                        help='second to stop at (default, or inf: the end)')
     parser.add_argument('--every', type=int, default=1, metavar='N',
                         help='run the network on every N-th frame')
     parser.add_argument('--batch', type=int, default=1, metavar='B',
@@ -60,8 +66,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     check_detector_arguments(parser, args)
     if args.every < 1 or args.batch < 1:
         parser.error('--every and --batch must be at least 1')
-    if args.start < 0 or (args.end is not None and args.end <= args.start):
-        parser.error('--start must be >= 0 and --end after --start')
+    if not (math.isfinite(args.start) and args.start >= 0):
+        parser.error(f'--start must be a number of seconds >= 0, not '
+                     f'{args.start:g}')
+    if args.end == math.inf:
+        args.end = None                 # to the end
+    if args.end is not None and not args.end > args.start:
+        parser.error(f'--end must come after --start ({args.start:g} s), '
+                     f'not {args.end:g}; leave it out (or give inf) to go '
+                     f'to the end')
     if args.no_video and not args.json and not args.show:
         parser.error('--no-video writes nothing without --json (or --show)')
     return args

@@ -20,6 +20,7 @@ Warnings and notes go to stderr too (``PROG: warning: ...``,
 """
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -51,12 +52,31 @@ class Console:
 def os_error_message(error: OSError) -> str:
     """One line for an OSError: the file, the system's reason, what to do."""
     where = error.filename or 'a file'
-    reason = error.strerror or str(error)
+    reason = error.strerror or (str(error.args[0]) if error.args
+                                else type(error).__name__)
     return f'{where}: {reason}; check the path, permissions and free space'
 
 
 def _raise_interrupted(signum, _frame):
     raise Interrupted(signum)
+
+
+def quiet_start(prog: str) -> None:
+    """Until :func:`run_command` takes over, end the process on SIGINT or
+    SIGTERM with one line and exit status 130 / 143 instead of a traceback.
+
+    A command calls it first thing when run as a script (``if __name__ ==
+    '__main__'``), before its slower imports (Chainer takes about a
+    second): nothing has been written yet then, so there is nothing to
+    clean up.
+    """
+    def exit_now(signum, _frame):
+        name = signal.Signals(signum).name
+        os.write(2, f'{prog}: error: interrupted ({name}) while starting; '
+                    f'nothing was written\n'.encode())
+        os._exit(signal_exit_status(signum))
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, exit_now)
 
 
 def run_command(prog: str, command: Callable[[], int]) -> int:
@@ -68,8 +88,11 @@ def run_command(prog: str, command: Callable[[], int]) -> int:
     """
     console = Console(prog)
     main_thread = threading.current_thread() is threading.main_thread()
-    previous = (signal.signal(signal.SIGTERM, _raise_interrupted)
-                if main_thread else None)
+    if main_thread:
+        previous = {signal.SIGINT: signal.signal(signal.SIGINT,
+                                                 signal.default_int_handler),
+                    signal.SIGTERM: signal.signal(signal.SIGTERM,
+                                                  _raise_interrupted)}
     try:
         return command()
     except ToolError as error:
@@ -85,7 +108,8 @@ def run_command(prog: str, command: Callable[[], int]) -> int:
         return signal_exit_status(stop.signum)
     finally:
         if main_thread:
-            signal.signal(signal.SIGTERM, previous)
+            for number, handler in previous.items():
+                signal.signal(number, handler)
     return EXIT_BAD_INPUT
 
 

@@ -10,14 +10,25 @@ name.  :func:`write_atomic` does this for bytes in memory,
 
 The ``*_problem`` functions return the one-line message for a path that
 cannot be used (or None), worded the same for every command; the caller
-raises it as its own :class:`common.errors.ToolError` subclass.
+raises it as its own :class:`common.errors.ToolError` subclass.  Every
+command checks all its outputs this way before any work (before weights
+load, before any frame or image): an output file (:func:`output_problem`,
+:func:`outputs_problem` for a run's files together) is never an input nor
+another output of the run, never an existing folder or device, and its
+folder is really writable (:func:`folder_write_problem` tries, since
+``os.access`` says yes to root even on ``/proc`` or a read-only mount); an
+output folder is checked by :func:`output_dir_problem`.  A write that
+failed because the disk is full or read-only is told apart from one bad
+file by :func:`is_fatal_write_error` (a batch stops instead of going on).
 """
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
-from typing import IO, Iterable, Iterator, Optional
+import stat
+from typing import IO, Iterable, Iterator, List, Optional
 
 
 def same_file(a: str, b: str) -> bool:
@@ -32,20 +43,72 @@ def same_file(a: str, b: str) -> bool:
 def input_file_problem(path: str, kind: str = 'input',
                        allow_empty: bool = False) -> Optional[str]:
     """Why ``path`` cannot be read as a ``kind`` file (e.g. ``'image'``),
-    or None when it is a readable file, non-empty unless ``allow_empty``
-    (for files whose reader explains emptiness better)."""
-    if not os.path.exists(path):
-        return (f'{path}: no such file; check the path (relative paths '
-                f'start from {os.getcwd()})')
-    if os.path.isdir(path):
+    or None when it is a readable regular file, non-empty unless
+    ``allow_empty`` (for files whose reader explains emptiness better).
+
+    Only the file's metadata is looked at (``os.stat``), nothing is opened:
+    a named pipe (FIFO), which would block its reader forever, and a device
+    such as ``/dev/zero``, which never ends, are refused as "not a regular
+    file" before anything reads them.  A symbolic link is followed; a loop
+    of links and a link to nothing are named as such.
+    """
+    try:
+        info = os.stat(path)
+    except OSError as error:
+        return _unreachable_file_problem(path, error)
+    except ValueError:                         # a NUL character in the name
+        return f'{path!r}: not a valid file name; check the path'
+    if stat.S_ISDIR(info.st_mode):
         return f'{path}: is a folder, not {_article(kind)} {kind} file'
+    if not stat.S_ISREG(info.st_mode):
+        return (f'{path}: is not a regular file ({_special_file_type(info)});'
+                f' give {_article(kind)} {kind} file')
     if not os.access(path, os.R_OK):
         return f'{path}: permission denied; make the file readable'
-    if (not allow_empty and os.path.isfile(path)
-            and os.path.getsize(path) == 0):
+    if not allow_empty and info.st_size == 0:
         return (f'{path}: the file is empty (0 bytes), probably an '
                 f'interrupted download or copy; copy it again')
     return None
+
+
+def _unreachable_file_problem(path: str, error: OSError) -> str:
+    """The message for a path whose ``os.stat`` failed with ``error``."""
+    if error.errno == errno.ELOOP:
+        return (f'{path}: symbolic link loop (its links lead back to '
+                f'themselves); fix or remove the link')
+    if os.path.islink(path):             # the link is there, its target not
+        try:
+            target = f' to {os.readlink(path)}, which does not exist'
+        except OSError:
+            target = ''
+        return (f'{path}: broken symbolic link{target}; fix the link or give '
+                f'the file itself')
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return (f'{path}: permission denied (a folder on the path cannot be '
+                f'entered); check its permissions')
+    if error.errno == errno.ENOTDIR:
+        return (f'{path}: no such file (a part of the path is a file, not a '
+                f'folder); check the path')
+    if error.errno == errno.ENOENT:
+        return (f'{path}: no such file; check the path (relative paths '
+                f'start from {os.getcwd()})')
+    return f'{path}: {error.strerror or error}; check the path'
+
+
+#: ``stat`` tests and names of the files that are neither regular files nor
+#: folders.
+_SPECIAL_FILE_TYPES = ((stat.S_ISFIFO, 'a named pipe'),
+                       (stat.S_ISCHR, 'a character device'),
+                       (stat.S_ISBLK, 'a block device'),
+                       (stat.S_ISSOCK, 'a socket'))
+
+
+def _special_file_type(info: os.stat_result) -> str:
+    """``'a named pipe'``, ``'a character device'``... for ``info``."""
+    for test, name in _SPECIAL_FILE_TYPES:
+        if test(info.st_mode):
+            return name
+    return 'a special file'
 
 
 def _article(word: str) -> str:
@@ -55,15 +118,20 @@ def _article(word: str) -> str:
 def output_problem(path: str, inputs: Iterable[str] = (),
                    create_folders: bool = False) -> Optional[str]:
     """Why no file can be written at ``path``, or None: it is one of the
-    ``inputs`` (never overwrite an input), it is an existing folder, or its
+    ``inputs`` (never overwrite an input), it is an existing folder or
+    something else that is not a regular file (a device, a pipe), or its
     folder is missing (unless ``create_folders`` and it can be created),
-    not a folder, or not writable."""
+    not a folder, or not writable (:func:`folder_write_problem`: really
+    tried, so also as root and on read-only file systems)."""
     for source in inputs:
         if source and same_file(path, source):
             return (f'{path} would overwrite the input {source}; choose '
                     f'another output path')
     if os.path.isdir(path):
         return f'{path}: is a folder; give a file name for this output'
+    if os.path.exists(path) and not os.path.isfile(path):
+        return (f'{path}: is not a regular file (a device, pipe or '
+                f'socket); give a file name for this output')
     directory = os.path.dirname(os.path.abspath(path))
     if create_folders:
         directory = _existing_ancestor(directory)
@@ -73,15 +141,105 @@ def output_problem(path: str, inputs: Iterable[str] = (),
                     f'another output path')
         return (f'{path}: the folder {directory} does not exist; create it '
                 f'or choose another output path')
-    if not os.access(directory, os.W_OK):
-        return (f'{path}: the folder {directory} is not writable; choose '
-                f'another output path')
-    return None
+    problem = folder_write_problem(directory)
+    return f'{path}: {problem}' if problem else None
 
 
 def output_folder_problem(path: str) -> Optional[str]:
     """:func:`output_problem` for a file whose folder must exist."""
     return output_problem(path)
+
+
+def output_dir_problem(folder: str, inputs: Iterable[str] = ()
+                       ) -> Optional[str]:
+    """Why files cannot be written into the output folder ``folder``
+    (created when missing), or None: it exists but is not a folder (one of
+    the ``inputs``, say), a parent of it is a file, or the nearest existing
+    one of it and its parents is not writable."""
+    for source in inputs:
+        if source and same_file(folder, source):
+            return (f'{folder}: is the input {source}, not a folder; give '
+                    f'a folder for these outputs')
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        return (f'{folder}: is a file, not a folder; give a folder for '
+                f'these outputs')
+    existing = _existing_ancestor(os.path.abspath(folder))
+    if not os.path.isdir(existing):
+        return (f'{folder}: {existing} is a file, not a folder; choose '
+                f'another output folder')
+    problem = folder_write_problem(existing)
+    return f'{folder}: {problem}' if problem else None
+
+
+def outputs_problem(outputs: Iterable[str], inputs: Iterable[str] = (),
+                    create_folders: bool = False) -> Optional[str]:
+    """The first :func:`output_problem` of a run's output files, or that
+    two of them are one file, or None."""
+    inputs = list(inputs)
+    seen: List[str] = []
+    for path in outputs:
+        problem = output_problem(path, inputs, create_folders)
+        if problem:
+            return problem
+        for other in seen:
+            if same_file(path, other):
+                return (f'{path} is given for two outputs of this run; '
+                        f'give each output its own name')
+        seen.append(path)
+    return None
+
+
+#: Why creating a file fails, for :func:`folder_write_problem`'s message.
+_READ_ONLY_ERRNOS = (errno.EROFS,)
+
+
+def folder_write_problem(directory: str) -> Optional[str]:
+    """Why no file can be created in the existing folder ``directory``,
+    or None.  Tried for real (a hidden empty file is created and removed
+    at once): ``os.access`` says yes to root everywhere, even where
+    nothing can be created (``/proc``, ``/sys``, a read-only mount)."""
+    if _read_only_file_system(directory):
+        return (f'the folder {directory} is on a read-only file system; '
+                f'choose another output path')
+    probe = os.path.join(directory, f'.{secrets.token_hex(8)}.probe')
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as error:
+        if error.errno in _READ_ONLY_ERRNOS:
+            return (f'the folder {directory} is on a read-only file '
+                    f'system; choose another output path')
+        if error.errno in (errno.EACCES, errno.EPERM):
+            return (f'the folder {directory} is not writable (permission '
+                    f'denied); choose another output path')
+        return (f'no file can be created in the folder {directory} '
+                f'({error.strerror or error}); choose another output path')
+    os.close(fd)
+    remove_quietly(probe)
+    return None
+
+
+def _read_only_file_system(directory: str) -> bool:
+    """True when ``directory`` is on a file system mounted read-only."""
+    if not hasattr(os, 'statvfs'):
+        return False
+    try:
+        return bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+#: ``errno`` values of a write failure that every further write to the same
+#: place will meet too (the disk or quota is full, the file system is
+#: read-only, a file size limit): a batch should stop, not go on.
+FATAL_WRITE_ERRNOS = frozenset(
+    number for number in (errno.ENOSPC, getattr(errno, 'EDQUOT', None),
+                          errno.EROFS, errno.EFBIG) if number is not None)
+
+
+def is_fatal_write_error(error: BaseException) -> bool:
+    """Whether ``error`` is an OSError of :data:`FATAL_WRITE_ERRNOS`."""
+    return (isinstance(error, OSError)
+            and error.errno in FATAL_WRITE_ERRNOS)
 
 
 def _existing_ancestor(folder: str) -> str:
@@ -144,17 +302,32 @@ def atomic_file(path: str, mode: str = 'wb', **open_args) -> Iterator[IO]:
 
     Raises:
         OSError: the folder is missing or not writable, the disk is full...
+            (its ``filename`` is ``path``, never the temporary file).
     """
     temporary = temporary_path(path)
     binary = 'b' in mode
-    stream = open(temporary, 'xb' if binary else 'x', **open_args)
+    try:
+        stream = open(temporary, 'xb' if binary else 'x', **open_args)
+    except OSError as error:
+        name_output(error, path, temporary)
+        raise
     try:
         with stream:
             yield stream
         commit_file(temporary, path)
-    except BaseException:
+    except BaseException as error:
         remove_quietly(temporary)
+        if isinstance(error, OSError):
+            name_output(error, path, temporary)
         raise
+
+
+def name_output(error: OSError, path: str, temporary: str) -> None:
+    """Make ``error`` name the output ``path`` where it named the hidden
+    ``temporary`` file or no file (a failed write names none), so that the
+    message a user reads names the file they asked for."""
+    if error.errno is not None and error.filename in (None, temporary):
+        error.filename = path
 
 
 def write_atomic(path: str, data: bytes) -> None:

@@ -26,7 +26,8 @@ from fms.results import Analysis, CriterionResult
 from fms.text_layout import (BGR, Lines, Style, ascii_line, box_layout,
                              draw_box, line_height, overlap, put_text,
                              text_corners, text_style)
-from pose.draw import draw_hands, draw_person_pose, drawing_sizes
+from pose.draw import (draw_hands, draw_person_pose, drawable,
+                       drawing_sizes)
 
 #: Dark canvas used when there is no video frame, its margin around the
 #: keypoints (fraction of the keypoints' larger extent, at least
@@ -108,27 +109,27 @@ def key_frame_image(analysis: Analysis, image: Optional[np.ndarray] = None,
 
 
 def pose_array(xy: np.ndarray) -> np.ndarray:
-    """The (1, 18, 3) float32 pose array of :func:`pose.draw.draw_person_pose`
+    """The (1, 18, 3) float64 pose array of :func:`pose.draw.draw_person_pose`
     for one frame's (18, 2) ``(x, y)`` keypoints (NaN where missing): found
     joints get :data:`entity.JOINT_FOUND`, missing ones x = y = 0 and
-    :data:`entity.JOINT_MISSING`."""
+    :data:`entity.JOINT_MISSING` (float64: any finite value is kept)."""
     xy = np.asarray(xy, np.float64).reshape(entity.NUM_JOINTS, 2)
     found = np.isfinite(xy).all(axis=1)
-    pose = np.zeros((1, entity.NUM_JOINTS, 3), np.float32)
+    pose = np.zeros((1, entity.NUM_JOINTS, 3), np.float64)
     pose[0, found, :2] = xy[found]
     pose[0, :, 2] = np.where(found, entity.JOINT_FOUND, entity.JOINT_MISSING)
     return pose
 
 
 def hand_array(hands: np.ndarray) -> np.ndarray:
-    """The (1, 2, 21, 3) float32 array of :func:`pose.draw.draw_hands` for
+    """The (1, 2, 21, 3) float64 array of :func:`pose.draw.draw_hands` for
     one frame's (2, 21, 2) ``(x, y)`` hand keypoints (hands in
     (:data:`entity.LEFT_HAND`, :data:`entity.RIGHT_HAND`) order, NaN where
     missing): confidence 1 where found, all 0 where missing."""
     hands = np.asarray(hands, np.float64).reshape(
         2, entity.NUM_HAND_KEYPOINTS, 2)
     found = np.isfinite(hands).all(axis=-1)
-    out = np.zeros((1, 2, entity.NUM_HAND_KEYPOINTS, 3), np.float32)
+    out = np.zeros((1, 2, entity.NUM_HAND_KEYPOINTS, 3), np.float64)
     out[0, found, :2] = hands[found]
     out[0, found, 2] = 1.0
     return out
@@ -165,12 +166,14 @@ def _blank_canvas(xy: np.ndarray, hands: Optional[np.ndarray],
     if len(points) == 0:
         return _dark(min_width, min_height), np.zeros(2)
     low, high = points.min(axis=0), points.max(axis=0)
-    margin = max(CANVAS_MIN_MARGIN,
-                 CANVAS_MARGIN_FRACTION * float((high - low).max()))
-    extent = high - low + 2 * margin
+    # Halves first, and the spread capped at the largest canvas, so that no
+    # value overflows whatever the keypoints (far outliers included).
+    spread = 2 * np.minimum(high / 2 - low / 2, CANVAS_MAX_SIDE / 2)
+    margin = max(CANVAS_MIN_MARGIN, CANVAS_MARGIN_FRACTION * spread.max())
+    extent = spread + 2 * margin
     width = int(min(CANVAS_MAX_SIDE, max(min_width, math.ceil(extent[0]))))
     height = int(min(CANVAS_MAX_SIDE, max(min_height, math.ceil(extent[1]))))
-    centre = (low + high) / 2
+    centre = low / 2 + high / 2
     offset = np.floor(centre - np.array([width, height]) / 2)
     return _dark(width, height), offset
 
@@ -219,7 +222,8 @@ def measurement_labels(analysis: Analysis, xy: np.ndarray,
     ``image_size`` is (height, width).  A label that would run past the
     right edge goes to the left of its joint, and one that would cover a
     label already placed moves down a line at a time until it does not.
-    Values whose joints were not found are left out."""
+    Values whose joints were not found, or lie beyond the drawing area
+    (:func:`pose.draw.drawing_area`), are left out."""
     step = line_height(*style)
     shift = LABEL_OFFSET_RADII * drawing_sizes(image_size)[1]
     placed: List[np.ndarray] = []
@@ -228,7 +232,7 @@ def measurement_labels(analysis: Analysis, xy: np.ndarray,
         if measured.anchor is None or measured.value is None:
             continue
         anchor = anchor_point(measured.anchor, analysis.side, xy)
-        if anchor is None:
+        if anchor is None or not drawable(np.array(anchor), image_size)[0]:
             continue
         text = ascii_line(f'{words(name)} '
                           f'{format_value(measured.value, measured.unit)}')

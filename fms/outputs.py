@@ -14,23 +14,24 @@ import os
 from typing import Iterable, List, Mapping, Optional
 
 from common.files import output_problem as common_output_problem
-from common.files import remove_quietly, write_atomic
+from common.files import outputs_problem, remove_quietly, write_atomic
 from fms import FmsError
 
 
 def output_problem(path: str, inputs: Iterable[str] = ()) -> Optional[str]:
-    """Why ``path`` cannot be written (:func:`common.files.output_problem`;
-    a folder that does not exist yet is fine when it can be created)."""
+    """Why ``path`` cannot be written (:func:`common.files.output_problem`:
+    an input, a folder, an unwritable place, tried for real so also as
+    root; a folder that does not exist yet is fine when it can be
+    created)."""
     return common_output_problem(path, inputs, create_folders=True)
 
 
 def check_outputs(paths: Iterable[str], inputs: Iterable[str] = ()) -> None:
-    """FmsError with the :func:`output_problem` of the first bad path."""
-    inputs = list(inputs)
-    for path in paths:
-        problem = output_problem(path, inputs)
-        if problem:
-            raise FmsError(problem)
+    """FmsError with the :func:`output_problem` of the first bad path, or
+    saying that two of the paths are one file."""
+    problem = outputs_problem(paths, inputs, create_folders=True)
+    if problem:
+        raise FmsError(problem)
 
 
 def write_outputs(contents: Mapping[str, bytes]) -> List[str]:

@@ -68,11 +68,15 @@ def read_keypoint_file(path: str) -> List[dict]:
 
     Returns:
         One dict per kept line, as written
-        (:func:`pose.keypoints.frame_record`).
+        (:func:`pose.keypoints.frame_record`), frames and times strictly
+        increasing.
 
     Raises:
         pose.keypoints.KeypointFileError: the file is missing or
-            unreadable, or a line is not a valid frame record.
+            unreadable, a line is not a valid frame record (values beyond
+            the bounds of :mod:`pose.keypoints`, a negative frame or time),
+            or the frames do not increase from line to line (lines repeated
+            or out of order are refused, not sorted).
         FmsError: no detected frame is left.
     """
     records = [record for record in read_keypoint_lines(path)
@@ -122,9 +126,12 @@ def select_subject(records: Sequence[dict], person_id: Optional[int] = None,
     ``hands`` is None).
 
     Raises:
-        FmsError: no person in any frame, or ``person_id`` absent (the
-            message lists the ids present).
+        FmsError: no person in any frame, ``person_id`` absent (the
+            message lists the ids present), or frames that are negative or
+            do not increase strictly (records not as read by
+            :func:`read_keypoint_file`).
     """
+    times, frame_indices = _frame_times(records, source)
     frames = [_frame_people(record) for record in records]
     counts: Dict[int, int] = {}
     sizes: Dict[int, float] = {}
@@ -144,14 +151,38 @@ def select_subject(records: Sequence[dict], person_id: Optional[int] = None,
         present = ', '.join(str(pid) for pid in sorted(counts))
         raise FmsError(f'person id {person_id} is not in '
                        f'{source or "the keypoints"}: use one of {present}')
-    return _build_track(records, [people.get(person_id) for people in frames],
+    return _build_track(times, frame_indices,
+                        [people.get(person_id) for people in frames],
                         person_id, source)
 
 
-def _build_track(records: Sequence[dict], people: Sequence[Optional[dict]],
-                 person_id: int, source: str) -> Track:
-    """A :class:`Track` of the subject's entries (None where absent)."""
-    count = len(records)
+def _frame_times(records: Sequence[dict], source: str
+                 ) -> Tuple[np.ndarray, np.ndarray]:
+    """``(times, frames)`` of the records: (T,) float64 seconds and (T,)
+    int64 indices, both >= 0 and strictly increasing, or FmsError."""
+    where = source or 'the keypoints'
+    try:
+        times = np.array([float(r[TIME_FIELD]) for r in records], np.float64)
+        frames = np.array([int(r[FRAME_FIELD]) for r in records], np.int64)
+    except (KeyError, TypeError, ValueError, OverflowError) as error:
+        raise FmsError(f'{where}: a frame record has no usable "frame" and '
+                       f'"time" ({error}); read the file with '
+                       f'read_keypoint_file') from None
+    if not (np.isfinite(times).all() and (times >= 0).all()
+            and (frames >= 0).all() and (np.diff(frames) > 0).all()
+            and (np.diff(times) > 0).all()):
+        raise FmsError(f'{where}: frames and times must be >= 0 and increase '
+                       f'strictly from record to record; read the file with '
+                       f'read_keypoint_file')
+    return times, frames
+
+
+def _build_track(times: np.ndarray, frames: np.ndarray,
+                 people: Sequence[Optional[dict]], person_id: int,
+                 source: str) -> Track:
+    """A :class:`Track` of the subject's entries (None where absent) at
+    ``frames`` and ``times``."""
+    count = len(people)
     xy = np.full((count, NUM_JOINTS, 2), np.nan)
     confidence = np.zeros((count, NUM_JOINTS))
     hands = np.full((count, len(HAND_FIELDS), NUM_HAND_KEYPOINTS, 2), np.nan)
@@ -164,9 +195,7 @@ def _build_track(records: Sequence[dict], people: Sequence[Optional[dict]],
             hands[row, hand] = keypoint_array(person.get(field) or [],
                                               NUM_HAND_KEYPOINTS)[0]
     return Track(
-        times=np.array([float(r[TIME_FIELD]) for r in records]),
-        frames=np.array([int(r[FRAME_FIELD]) for r in records], np.int64),
-        xy=xy, confidence=confidence,
+        times=times, frames=frames, xy=xy, confidence=confidence,
         hands=hands if np.isfinite(hands).any() else None,
         person_id=int(person_id), source=source)
 

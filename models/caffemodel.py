@@ -7,6 +7,15 @@ array becomes a ``numpy.frombuffer`` view of the (memory-mapped) file, with
 no per-value Python work and no copy.  It needs neither ``caffe_pb2`` nor the
 protobuf package.
 
+What it allocates is bounded by the file's real size, never by a size the
+file declares: a blob's values are views of the file (or, when a writer
+split them into several fields, one buffer no larger than their bytes in
+the file), a declared shape must hold exactly the values present, and the
+objects made per field are capped (:data:`MAX_LAYERS`,
+:data:`MAX_BLOBS_PER_LAYER`, :data:`MAX_BLOB_AXES`), so that a small crafted
+file of millions of empty layers, blobs or dimensions is refused instead of
+taking gigabytes.
+
 Field numbers (from Caffe's ``caffe.proto``):
 
 * ``NetParameter``: ``layer`` = 100 (LayerParameter, current "V2" files),
@@ -20,9 +29,11 @@ Field numbers (from Caffe's ``caffe.proto``):
 from __future__ import annotations
 
 import dataclasses
+import math
 import mmap
 import os
-from typing import BinaryIO, Iterable, Iterator, List, Sequence, Tuple
+from typing import (BinaryIO, Iterable, Iterator, List, Optional, Sequence,
+                    Tuple)
 
 import numpy as np
 
@@ -42,6 +53,14 @@ _V1_NAME, _V1_TYPE, _V1_BLOBS = 4, 5, 6
 _BLOB_LEGACY_DIMS = (1, 2, 3, 4)      # num, channels, height, width
 _BLOB_DATA, _BLOB_SHAPE, _BLOB_DOUBLE_DATA = 5, 7, 8
 _SHAPE_DIM = 1
+
+#: Most layers read from a file (CMU's models have about 200 with their ReLU
+#: and concatenation layers).
+MAX_LAYERS = 10_000
+#: Most parameter blobs of a layer (a convolution has 2, batch norm 3).
+MAX_BLOBS_PER_LAYER = 16
+#: Most dimensions of a blob: Caffe's own limit (``kMaxBlobAxes``).
+MAX_BLOB_AXES = 32
 
 #: The V1 ``LayerType`` enum values this project reads or writes.
 V1_LAYER_TYPES = {'Concat': 3, 'Convolution': 4, 'Pooling': 17, 'ReLU': 18,
@@ -139,42 +158,79 @@ def _packed(buf, span, dtype: str) -> np.ndarray:
                          offset=start)
 
 
+class _BlobValues:
+    """A blob's values in file order.  One packed float array (as Caffe
+    writes them) stays a view of the file; several pieces (a value per
+    field, doubles) are gathered into one float32 buffer, no larger than
+    their bytes in the file, instead of costing a NumPy array each."""
+
+    def __init__(self):
+        self.view: Optional[np.ndarray] = None
+        self.gathered: Optional[bytearray] = None
+
+    def add(self, values: np.ndarray) -> None:
+        """Append ``values`` (float32 or float64, any size)."""
+        values = values.astype('<f4', copy=False)
+        if self.view is None and self.gathered is None:
+            self.view = values
+        else:
+            self.add_float32(values.tobytes())
+
+    def add_float32(self, data: bytes) -> None:
+        """Append little-endian float32 values given as bytes."""
+        if self.gathered is None:
+            self.gathered = bytearray(
+                b'' if self.view is None else self.view.tobytes())
+            self.view = None
+        self.gathered += data
+
+    def array(self) -> np.ndarray:
+        if self.gathered is not None:
+            return np.frombuffer(self.gathered, '<f4')
+        return self.view if self.view is not None else np.zeros(0, '<f4')
+
+
+def _read_shape(buf, span) -> Tuple[int, ...]:
+    """The dimensions of a ``BlobShape`` message (packed or not)."""
+    dims = []
+    for number, wire, dim in _fields(buf, *span):
+        if number != _SHAPE_DIM:
+            continue
+        if wire == _BYTES:                        # packed
+            pos, dim_end = dim
+            while pos < dim_end and len(dims) <= MAX_BLOB_AXES:
+                d, pos = _varint(buf, pos, dim_end)
+                dims.append(d)
+        else:
+            dims.append(dim)
+        if len(dims) > MAX_BLOB_AXES:
+            raise ValueError(f'a blob shape with more than {MAX_BLOB_AXES} '
+                             f'dimensions')
+    return tuple(dims)
+
+
 def _read_blob(buf, start: int, end: int) -> np.ndarray:
     legacy = {}
     shape = None
-    chunks = []          # data arrives packed (one chunk) or value by value
+    values = _BlobValues()   # packed (one piece) or value by value
     for number, wire, value in _fields(buf, start, end):
         if number == _BLOB_SHAPE and wire == _BYTES:
-            dims = []
-            for dim_number, dim_wire, dim in _fields(buf, *value):
-                if dim_number != _SHAPE_DIM:
-                    continue
-                if dim_wire == _BYTES:       # packed
-                    pos, dim_end = dim
-                    while pos < dim_end:
-                        d, pos = _varint(buf, pos, dim_end)
-                        dims.append(d)
-                else:
-                    dims.append(dim)
-            shape = tuple(dims)
+            shape = _read_shape(buf, value)
         elif number in _BLOB_LEGACY_DIMS and wire == _VARINT:
             legacy[number] = value
         elif number == _BLOB_DATA and wire == _BYTES:
-            chunks.append(_packed(buf, value, '<f4'))
+            values.add(_packed(buf, value, '<f4'))
         elif number == _BLOB_DATA and wire == _FIXED32:
-            chunks.append(np.array([value], '<u4').view('<f4'))
+            values.add_float32(value.to_bytes(4, 'little'))
         elif number == _BLOB_DOUBLE_DATA and wire == _BYTES:
-            chunks.append(_packed(buf, value, '<f8').astype(np.float32))
+            values.add(_packed(buf, value, '<f8'))
         elif number == _BLOB_DOUBLE_DATA and wire == _FIXED64:
-            chunks.append(np.array([value], '<u8').view('<f8')
-                          .astype(np.float32))
-    data = chunks[0] if len(chunks) == 1 else (
-        np.concatenate(chunks).astype('<f4') if chunks
-        else np.zeros(0, '<f4'))
+            values.add(np.array([value], '<u8').view('<f8'))
+    data = values.array()
     if shape is None:
         shape = tuple(legacy.get(n, 0) for n in _BLOB_LEGACY_DIMS) \
             if legacy else (data.size,)
-    if int(np.prod(shape)) != data.size:
+    if math.prod(shape) != data.size:
         raise ValueError(f'blob of shape {shape} holds {data.size} values')
     return data.reshape(shape)
 
@@ -192,6 +248,9 @@ def _read_layer(buf, start: int, end: int, v1: bool) -> CaffeLayer:
         elif number == type_field and wire == _BYTES:
             type_ = bytes(buf[value[0]:value[1]]).decode('utf-8')
         elif number == blobs_field and wire == _BYTES:
+            if len(blobs) == MAX_BLOBS_PER_LAYER:
+                raise ValueError(f'a layer with more than '
+                                 f'{MAX_BLOBS_PER_LAYER} blobs')
             blobs.append(_read_blob(buf, *value))
     if name is None:
         raise ValueError('layer without a name')
@@ -215,9 +274,15 @@ def parse_caffemodel(buf) -> CaffeModel:
     try:
         for number, wire, value in _fields(buf, 0, len(buf)):
             if wire == _BYTES and number in (_NET_LAYER, _NET_LAYERS_V1):
+                if len(layers) == MAX_LAYERS:
+                    raise CaffeModelError(
+                        f'more than {MAX_LAYERS} layers: not an OpenPose '
+                        f'caffemodel, or a damaged one')
                 v1 = number == _NET_LAYERS_V1
                 layers.append(_read_layer(buf, *value, v1=v1))
                 formats.add('V1' if v1 else 'V2')
+    except CaffeModelError:
+        raise
     except _Truncated:
         if layers:
             raise CaffeModelError(

@@ -28,13 +28,31 @@ anything else):
 
 Any other global (``os.system``, ``builtins.eval``, ...) stops the reading
 with a :class:`PthError` before anything is called.
+
+Nothing is allocated by a size the file declares before that size is checked
+against the file's real size and the limits below, so a small crafted file
+(a zip bomb, a storage of 2**38 values) is refused in a few MB of memory:
+
+* a zip member's data must lie inside the file, and its declared
+  uncompressed size must be what the tensors need (storages) or at most
+  :data:`MAX_PICKLE_BYTES` (``data.pkl``); a compressed member (``torch.save``
+  stores them uncompressed) may expand at most :data:`MAX_ZIP_EXPANSION`
+  times;
+* a legacy storage's element count times its element size must fit in the
+  bytes that remain in the file, and its pickles in the first
+  :data:`MAX_PICKLE_BYTES` bytes;
+* the storages read and the float32 arrays made add up to at most
+  :data:`MAX_TENSOR_BYTES` each, and a tensor has no more values than its
+  storage (a zero stride cannot blow one value up into gigabytes).
 """
 from __future__ import annotations
 
 import collections
 import dataclasses
 import io
+import math
 import pickle
+import pickletools
 import struct
 import zipfile
 from typing import BinaryIO, Callable, Dict, List, Optional, Tuple
@@ -55,6 +73,27 @@ LEGACY_PROTOCOL = 1001
 
 #: Parameter name suffix -> index of the Caffe blob.
 BLOB_OF_SUFFIX = {'weight': 0, 'bias': 1}
+
+#: Most bytes of storage data a file may hold, and most bytes of float32
+#: arrays it may make (separately): 1 GiB, five times CMU's largest model
+#: (the body network, 52.3 M values, 209 MB).
+MAX_TENSOR_BYTES = 1 << 30
+#: Most bytes of the pickles that describe the tensors (a state dict of
+#: CMU's body network pickles to 20 KB): what a pickle builds can be some
+#: tens of times its size.
+MAX_PICKLE_BYTES = 4 << 20
+#: A compressed zip member may declare at most this many times its
+#: compressed size (weights deflate to about 0.93 of their size; zeros,
+#: 1/1000)...
+MAX_ZIP_EXPANSION = 20
+#: ...unless it declares at most this many bytes.
+ZIP_EXPANSION_SLACK = 1 << 20
+#: NumPy's most dimensions.
+MAX_DIMENSIONS = 64
+#: Pickle opcodes refused before unpickling: protocol 5's out-of-band
+#: buffers, which ``torch.save`` (protocol 2) never writes and whose
+#: handling in CPython's unpickler misbehaves on damaged input.
+REFUSED_OPCODES = frozenset({'BYTEARRAY8', 'NEXT_BUFFER', 'READONLY_BUFFER'})
 
 
 class PthError(ToolError, ValueError):
@@ -111,16 +150,34 @@ class _Tensor:
     size: Tuple[int, ...]
     stride: Tuple[int, ...]
 
-    def to_numpy(self) -> np.ndarray:
-        """A contiguous float32 copy, after checking that every element lies
-        inside the storage (``as_strided`` itself does not check)."""
+    def values(self) -> int:
+        """How many values the tensor has.
+
+        Raises:
+            PthError: a size, stride or offset is not a natural number, or
+                sizes and strides are not as many, or too many.
+        """
         if not all(isinstance(n, int) and n >= 0
                    for n in (self.offset, *self.size, *self.stride)):
             raise PthError('a tensor has a negative or non-integer size, '
                            'stride or offset')
         if len(self.size) != len(self.stride):
             raise PthError('a tensor has as many strides as dimensions')
+        if len(self.size) > MAX_DIMENSIONS:
+            raise PthError(f'a tensor has {len(self.size)} dimensions; '
+                           f'the file is damaged')
+        return math.prod(self.size)
+
+    def to_numpy(self) -> np.ndarray:
+        """A contiguous float32 array, after checking that every element
+        lies inside the storage (``as_strided`` itself does not check) and
+        that there are no more elements than in the storage."""
+        values = self.values()
         source = self.storage.elements()
+        if values > source.size:
+            raise PthError(
+                f'a tensor of shape {self.size} has more values than its '
+                f'storage ({source.size}); the file is damaged')
         if 0 not in self.size:
             last = self.offset + sum((n - 1) * s
                                      for n, s in zip(self.size, self.stride))
@@ -245,21 +302,43 @@ def read_pth(path: str) -> Dict[str, np.ndarray]:
         head = f.read(16)
         f.seek(0)
         if head.startswith(ZIP_MAGIC):
-            obj = _load_zip(f)
-        elif _is_legacy(head):
-            obj = _load_legacy(f)
-        else:
-            raise PthError('not a PyTorch file (neither a zip archive nor '
-                           'a legacy torch.save file)')
-    return _state_dict(obj)
+            return _load_zip(f)
+        if _is_legacy(head):
+            return _load_legacy(f)
+        raise PthError('not a PyTorch file (neither a zip archive nor a '
+                       'legacy torch.save file)')
+
+
+def _check_opcodes(data: BinaryIO) -> None:
+    """Walk the next pickle of ``data`` without building anything, and leave
+    ``data`` where it was: every length it declares (of a string, bytes, a
+    long) must fit in the bytes that follow, so that unpickling allocates
+    no more than the pickle's size, and no opcode may be refused."""
+    start = data.tell()
+    try:
+        for opcode, _, _ in pickletools.genops(data):
+            if opcode.name in REFUSED_OPCODES:
+                raise PthError(f'the pickle in the file holds a '
+                               f'{opcode.name} opcode, which torch.save '
+                               f'never writes; the file is damaged')
+    except (ValueError, EOFError, struct.error) as error:
+        raise PthError(f'the pickle in the file is damaged ({error}); '
+                       f'download or copy it again') from None
+    finally:
+        data.seek(start)
 
 
 def _unpickle(data: BinaryIO, load_storage) -> object:
-    """One restricted unpickling; damage becomes a :class:`PthError`."""
+    """One restricted unpickling (its opcodes checked first, see
+    :func:`_check_opcodes`); damage becomes a :class:`PthError`."""
+    _check_opcodes(data)
     try:
         return RestrictedUnpickler(data, load_storage).load()
     except PthError:
         raise
+    except MemoryError:
+        raise PthError('the pickle in the file declares an object larger '
+                       'than memory; the file is damaged') from None
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError,
             KeyError, IndexError, AttributeError, OverflowError,
             struct.error) as error:
@@ -268,53 +347,121 @@ def _unpickle(data: BinaryIO, load_storage) -> object:
                        f'or copy it again') from None
 
 
-def _load_zip(f: BinaryIO) -> object:
-    """The object of a zip-format ``torch.save`` file."""
+class _Budget:
+    """Bytes still allowed of something the file makes us allocate."""
+
+    def __init__(self, what: str):
+        self.what, self.left = what, MAX_TENSOR_BYTES
+
+    def spend(self, size: int) -> None:
+        """Take ``size`` bytes, or raise PthError if they are not left."""
+        if size > self.left:
+            raise PthError(
+                f'its {self.what} would take more than '
+                f'{_mib(MAX_TENSOR_BYTES)}, far more than any OpenPose '
+                f'model; the file is damaged or holds other weights')
+        self.left -= size
+
+
+def _mib(size: int) -> str:
+    return f'{size / 2**20:g} MiB'
+
+
+def _member_problem(info: zipfile.ZipInfo, archive_size: int,
+                    expected: Optional[int], limit: int) -> Optional[str]:
+    """Why the zip member ``info`` is not read: its data lies past the end
+    of the archive, its size is not ``expected`` (when given) or is over
+    ``limit``, or it would expand too much."""
+    if info.header_offset < 0:
+        return f'{info.filename} starts before the archive; it is damaged'
+    if info.header_offset + info.compress_size > archive_size:
+        return (f'{info.filename} reaches past the end of the archive; the '
+                f'file is truncated, download or copy it again')
+    if expected is not None and info.file_size != expected:
+        return (f'{info.filename} holds {info.file_size} bytes, the pickle '
+                f'says {expected}; the file is damaged')
+    if info.file_size > limit:
+        return (f'{info.filename} declares {info.file_size} bytes, more than'
+                f' the {_mib(limit)} it may have; the file is damaged')
+    if (info.compress_type != zipfile.ZIP_STORED
+            and info.file_size > ZIP_EXPANSION_SLACK
+            and info.file_size > MAX_ZIP_EXPANSION * info.compress_size):
+        return (f'{info.filename} would expand {info.compress_size} bytes '
+                f'into {info.file_size} (a zip bomb?); refused')
+    return None
+
+
+def _load_zip(f: BinaryIO) -> Dict[str, np.ndarray]:
+    """The state dict of a zip-format ``torch.save`` file."""
+    archive_size = f.seek(0, io.SEEK_END)
+    f.seek(0)
     try:
         archive = zipfile.ZipFile(f)
-        pickles = [n for n in archive.namelist()
+        names = set(archive.namelist())
+
+        def read(name: str, expected: Optional[int] = None,
+                 limit: int = MAX_PICKLE_BYTES) -> bytes:
+            """A member, after checking its declared sizes."""
+            info = archive.getinfo(name)
+            problem = _member_problem(info, archive_size, expected, limit)
+            if problem:
+                raise PthError(problem)
+            return archive.read(info)
+
+        pickles = [n for n in names
                    if n.endswith('/data.pkl') and n.count('/') == 1]
         if len(pickles) != 1:
             raise PthError('a zip archive without one <name>/data.pkl: not '
                            'a PyTorch weights file')
         root = pickles[0][:-len('data.pkl')]
-        names = set(archive.namelist())
-        byteorder = (archive.read(root + 'byteorder').decode().strip()
+        byteorder = (read(root + 'byteorder').decode('latin-1').strip()
                      if root + 'byteorder' in names else 'little')
         if byteorder != 'little':
             raise PthError(f'tensors stored {byteorder}-endian are not '
                            f'supported; re-save the file on a little-endian '
                            f'machine')
         storages: Dict[str, _Storage] = {}
+        budget = _Budget('storages')
 
         def load_storage(type_: _StorageType, key: str, numel: int,
                          pid) -> _Storage:
-            """Read ``data/<key>`` on first use and check its size."""
+            """Read ``data/<key>`` on first use, its size checked first."""
             if key not in storages:
                 name = f'{root}data/{key}'
                 if name not in names:
                     raise PthError(f'the archive lacks {name}; the file is '
                                    f'damaged')
-                data = archive.read(name)
-                if len(data) != numel * type_.itemsize:
-                    raise PthError(
-                        f'{name} holds {len(data)} bytes, not {numel} '
-                        f'{type_.name} values; the file is damaged')
+                size = numel * type_.itemsize
+                budget.spend(size)
+                data = read(name, size, MAX_TENSOR_BYTES)
                 storages[key] = _Storage(type_, numel, key, memoryview(data))
             return storages[key]
 
-        obj = _unpickle(io.BytesIO(archive.read(pickles[0])), load_storage)
-        return _materialize(obj)
+        obj = _unpickle(io.BytesIO(read(pickles[0])), load_storage)
+        return _state_dict(obj)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError,
-            NotImplementedError) as error:
+            NotImplementedError, UnicodeDecodeError) as error:
         raise PthError(f'the zip archive is truncated or damaged ({error});'
                        f' download or copy it again') from None
 
 
-def _load_legacy(f: BinaryIO) -> object:
-    """The object of a legacy (torch < 1.6) ``torch.save`` file."""
-    def header() -> object:
-        return _unpickle(f, None)
+def _load_legacy(f: BinaryIO) -> Dict[str, np.ndarray]:
+    """The state dict of a legacy (torch < 1.6) ``torch.save`` file."""
+    file_size = f.seek(0, io.SEEK_END)
+    f.seek(0)
+    head = f.read(MAX_PICKLE_BYTES)
+    pickles = io.BytesIO(head)
+
+    def header(load_storage=None) -> object:
+        """The next pickle, from the first :data:`MAX_PICKLE_BYTES`."""
+        try:
+            return _unpickle(pickles, load_storage)
+        except PthError as error:
+            if len(head) == MAX_PICKLE_BYTES < file_size:
+                raise PthError(f'{error} (or its pickles take more than '
+                               f'{_mib(MAX_PICKLE_BYTES)}: a state dict\'s '
+                               f'take a few KB)') from None
+            raise
 
     if header() != LEGACY_MAGIC:
         raise PthError('not a legacy torch.save file (bad magic number)')
@@ -335,55 +482,70 @@ def _load_legacy(f: BinaryIO) -> object:
         if view is None:
             return root
         _, offset, size = view
+        if not all(isinstance(n, int) and n >= 0 for n in (offset, size)):
+            raise PthError(f'storage {key!r} has a malformed view')
         return _Storage(type_, size, key, offset=offset, root=root)
 
-    obj = _unpickle(f, load_storage)
+    obj = header(load_storage)
     keys = header()
     if not isinstance(keys, list):
         raise PthError('the legacy file has no list of storage keys')
+    f.seek(pickles.tell())
+    budget = _Budget('storages')
     for key in keys:
         storage = roots.get(str(key))
         if storage is None:
             raise PthError(f'the legacy file stores unknown storage {key!r}')
-        count = f.read(8)
-        if len(count) < 8:
-            raise PthError('the file is truncated; download or copy it again')
-        numel = int.from_bytes(count, 'little', signed=True)
-        if numel != storage.numel:
-            raise PthError(f'storage {key!r} holds {numel} values, the '
-                           f'pickle says {storage.numel}; the file is damaged')
-        data = f.read(numel * storage.type.itemsize)
-        if len(data) < numel * storage.type.itemsize:
-            raise PthError('the file is truncated; download or copy it again')
-        storage.data = memoryview(data)
-    return _materialize(obj)
+        storage.data = _read_legacy_storage(f, file_size, storage, budget)
+    return _state_dict(obj)
 
 
-def _materialize(obj: object) -> object:
-    """Replace every :class:`_Tensor` of a (nested) dict by its array."""
-    if isinstance(obj, _Tensor):
-        return obj.to_numpy()
-    if isinstance(obj, dict):
-        return type(obj)((key, _materialize(value))
-                         for key, value in obj.items())
-    return obj
+def _read_legacy_storage(f: BinaryIO, file_size: int, storage: _Storage,
+                         budget: _Budget) -> memoryview:
+    """The bytes of ``storage``: its int64 element count, checked against
+    the pickle's and against the bytes left in the file, then its data."""
+    count = f.read(8)
+    if len(count) < 8:
+        raise PthError('the file is truncated; download or copy it again')
+    numel = int.from_bytes(count, 'little', signed=True)
+    if numel != storage.numel:
+        raise PthError(f'storage {storage.key!r} holds {numel} values, the '
+                       f'pickle says {storage.numel}; the file is damaged')
+    size = numel * storage.type.itemsize
+    left = file_size - f.tell()
+    if size > left:
+        raise PthError(f'storage {storage.key!r} declares {numel} values '
+                       f'({size} bytes), but only {left} bytes are left in '
+                       f'the file; it is truncated or damaged, download or '
+                       f'copy it again')
+    budget.spend(size)
+    data = f.read(size)
+    if len(data) < size:
+        raise PthError('the file is truncated; download or copy it again')
+    return memoryview(data)
 
 
 def _state_dict(obj: object) -> Dict[str, np.ndarray]:
-    """Check that ``obj`` is a flat ``{name: float32 array}`` dict."""
+    """The float32 arrays of ``obj``, a flat ``{name: tensor}`` dict (or a
+    dict holding one under ``'state_dict'``); nothing else is made."""
     if isinstance(obj, dict) and isinstance(obj.get('state_dict'), dict):
         obj = obj['state_dict']
     if not isinstance(obj, dict):
         raise PthError(f'the file holds a {type(obj).__name__}, not a state '
                        f'dict (save model.state_dict())')
-    others = [str(key) for key, value in obj.items()
-              if not isinstance(key, str) or not isinstance(value, np.ndarray)]
+    others = [str(key)[:60] for key, value in obj.items()
+              if not isinstance(key, str) or not isinstance(value, _Tensor)]
     if others:
         raise PthError(f'not a state dict of tensors: {_names(others)} '
                        f'are not tensors')
     if not obj:
         raise PthError('the state dict is empty')
-    return dict(obj)
+    budget = _Budget('float32 arrays')
+    arrays = {}
+    for name, tensor in obj.items():
+        budget.spend(4 * tensor.values())
+        arrays[name] = tensor.to_numpy()
+    return arrays
 
 
 # ---------------------------------------------------------------------------

@@ -238,9 +238,9 @@ class PoseDetector:
         """
         detections: List[Detection] = []
         for _, group in itertools.groupby(images, key=lambda img: img.shape):
-            batch = list(group)
-            detections.extend(self._decode(both)
-                              for both in self._final_maps(batch))
+            for both in self._final_maps(list(group)):
+                detections.append(self._decode(both))
+                del both        # before the next image's maps are made
         return detections
 
     def maps(self, img: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:

@@ -11,11 +11,18 @@ finger (:data:`entity.HAND_BONE_COLORS_BGR`) with circles at the keypoints
 (:data:`entity.HAND_JOINT_COLORS_BGR`).
 A face or hand keypoint was found when its confidence is > 0 (missing ones
 are all zeros and are never drawn).  :func:`draw_people` draws all three.
+
+Any coordinates can be given: a point that is not finite is not drawn, and
+drawing stays inside the *drawing area*, the image grown by its longer side
+on every side (:func:`drawing_area`): a joint or keypoint beyond it would
+not show and is skipped, and a limb or bone reaching beyond it is drawn
+along its line up to the area's edge, so OpenCV only ever gets small
+integers.
 """
 from __future__ import annotations
 
 import math
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -60,6 +67,12 @@ LIMB_OPACITY = 0.6
 #: (demo: ``cv2.ellipse2Poly(..., 0, 360, 1)``).
 ELLIPSE_STEP_DEGREES = 1
 
+#: Margin of the drawing area around the image, in image longer sides: more
+#: than any joint radius or limb half width (a fraction of the longer side),
+#: so nothing visible is lost, and small enough that every pixel position
+#: given to OpenCV stays far from its integer limits.
+DRAWING_MARGIN_SIDES = 1
+
 
 def draw_person_pose(img: np.ndarray, poses: np.ndarray) -> np.ndarray:
     """Draw people's skeletons on a copy of an image.
@@ -70,15 +83,16 @@ def draw_person_pose(img: np.ndarray, poses: np.ndarray) -> np.ndarray:
 
     Args:
         img: (H, W, 3) uint8 BGR image; not modified.
-        poses: (N, 18, 3) float32: x, y in ``img`` pixels and a flag (> 0
-            where the joint was found), joints in :data:`entity.JOINT_NAMES`
-            order.  N may be 0.
+        poses: (N, 18, 3) float32 (or float64): x, y in ``img`` pixels
+            (any values: see the module's note on the drawing area) and a
+            flag (> 0 where the joint was found), joints in
+            :data:`entity.JOINT_NAMES` order.  N may be 0.
 
     Returns:
         A new (H, W, 3) uint8 BGR image.
     """
     _check_image(img)
-    poses = np.asarray(poses, np.float32).reshape(-1, entity.NUM_JOINTS, 3)
+    poses = np.asarray(poses, np.float64).reshape(-1, entity.NUM_JOINTS, 3)
     canvas = img.copy()
     if len(poses) == 0:
         return canvas
@@ -91,6 +105,61 @@ def draw_person_pose(img: np.ndarray, poses: np.ndarray) -> np.ndarray:
     for pose in poses:
         _draw_joints(canvas, pose, radius)
     return canvas
+
+
+def drawing_area(image_size: Tuple[int, int]
+                 ) -> Tuple[Tuple[float, float], Tuple[float, float]]:
+    """``((x_min, y_min), (x_max, y_max))`` pixels of the drawing area of an
+    image ``(height, width)``: the image grown by
+    :data:`DRAWING_MARGIN_SIDES` longer sides on every side."""
+    height, width = image_size[:2]
+    margin = DRAWING_MARGIN_SIDES * max(height, width)
+    return (-margin, -margin), (width + margin, height + margin)
+
+
+def drawable(points: np.ndarray, image_size: Tuple[int, int]) -> np.ndarray:
+    """(N,) bool: which of the (N, 2) ``(x, y)`` pixel points are finite
+    and inside the :func:`drawing_area` of an image ``(height, width)``."""
+    points = np.asarray(points, np.float64).reshape(-1, 2)
+    (x_min, y_min), (x_max, y_max) = drawing_area(image_size)
+    return ((points[:, 0] >= x_min) & (points[:, 0] <= x_max)      # NaN:
+            & (points[:, 1] >= y_min) & (points[:, 1] <= y_max))   # False
+
+
+def clip_segment(start: Sequence[float], end: Sequence[float],
+                 image_size: Tuple[int, int]
+                 ) -> Optional[Tuple[Tuple[float, float],
+                                     Tuple[float, float]]]:
+    """The part inside the :func:`drawing_area` of an image ``(height,
+    width)`` of the segment from ``start`` to ``end`` (``(x, y)`` pixels,
+    any float values), as two ``(x, y)``; None when it misses the area or a
+    point is not finite.  Segments inside are returned unchanged; for the
+    others the segment's line is kept (Liang-Barsky clipping, on half the
+    difference so that no value overflows)."""
+    (x0, y0), (x1, y1) = (tuple(float(v) for v in start),
+                          tuple(float(v) for v in end))
+    if not all(math.isfinite(v) for v in (x0, y0, x1, y1)):
+        return None
+    low, high = drawing_area(image_size)
+    if drawable(np.array([[x0, y0], [x1, y1]]), image_size).all():
+        return (x0, y0), (x1, y1)
+    origin, half = (x0, y0), (x1 / 2 - x0 / 2, y1 / 2 - y0 / 2)
+    t_in, t_out = 0.0, 2.0                 # the segment is origin + t * half
+    for axis in (0, 1):
+        if half[axis] == 0:
+            if not low[axis] <= origin[axis] <= high[axis]:
+                return None
+            continue
+        ta = (low[axis] - origin[axis]) / half[axis]
+        tb = (high[axis] - origin[axis]) / half[axis]
+        t_in, t_out = max(t_in, min(ta, tb)), min(t_out, max(ta, tb))
+    if t_in > t_out:
+        return None
+
+    def point(t: float) -> Tuple[float, float]:
+        return tuple(min(max(o + t * h, lo), hi) for o, h, lo, hi
+                     in zip(origin, half, low, high))
+    return point(t_in), point(t_out)
 
 
 def drawing_sizes(image_size: Tuple[int, int]) -> Tuple[int, int]:
@@ -128,12 +197,13 @@ def draw_face(img: np.ndarray, face_keypoints: np.ndarray) -> np.ndarray:
         :data:`entity.FACE_COLOR_BGR` at each found keypoint.
     """
     _check_image(img)
-    faces = np.asarray(face_keypoints, np.float32).reshape(
+    faces = np.asarray(face_keypoints, np.float64).reshape(
         -1, entity.NUM_FACE_KEYPOINTS, 3)
     canvas = img.copy()
     radius = part_drawing_sizes(img.shape[:2])[0]
-    for x, y, _ in faces[faces[..., 2] > 0]:
-        cv2.circle(canvas, (round(x), round(y)), radius,
+    found = faces[faces[..., 2] > 0][:, :2]
+    for point in found[drawable(found, img.shape)]:
+        cv2.circle(canvas, _pixel(point), radius,
                    entity.FACE_COLOR_BGR, thickness=cv2.FILLED,
                    lineType=cv2.LINE_AA)
     return canvas
@@ -155,7 +225,7 @@ def draw_hands(img: np.ndarray, hand_keypoints: np.ndarray) -> np.ndarray:
         A new (H, W, 3) uint8 BGR image.
     """
     _check_image(img)
-    hands = np.asarray(hand_keypoints, np.float32).reshape(
+    hands = np.asarray(hand_keypoints, np.float64).reshape(
         -1, entity.NUM_HAND_KEYPOINTS, 3)
     canvas = img.copy()
     _, thickness, radius = part_drawing_sizes(img.shape[:2])
@@ -205,12 +275,15 @@ def _draw_limbs(canvas: np.ndarray, pose: np.ndarray,
     for limb in entity.DRAWN_LIMBS:
         a, b = entity.LIMBS[limb]
         if pose[a, 2] > 0 and pose[b, 2] > 0:
-            polygon = _limb_polygon(pose[a, :2], pose[b, :2], half_width)
+            segment = clip_segment(pose[a, :2], pose[b, :2], canvas.shape)
+            if segment is None:
+                continue
+            polygon = _limb_polygon(*segment, half_width)
             cv2.fillConvexPoly(canvas, polygon, entity.JOINT_COLORS_BGR[limb],
                                lineType=cv2.LINE_AA)
 
 
-def _limb_polygon(start: np.ndarray, end: np.ndarray,
+def _limb_polygon(start: Tuple[float, float], end: Tuple[float, float],
                   half_width: int) -> np.ndarray:
     """Polygon of the ellipse joining two (x, y) points, as int32 (K, 2)."""
     (x0, y0), (x1, y1) = start, end
@@ -223,24 +296,31 @@ def _limb_polygon(start: np.ndarray, end: np.ndarray,
 
 def _draw_joints(canvas: np.ndarray, pose: np.ndarray, radius: int) -> None:
     """Draw the found joints of one (18, 3) pose on ``canvas``."""
-    for joint, (x, y, flag) in enumerate(pose):
-        if flag > 0:
-            cv2.circle(canvas, (round(x), round(y)), radius,
-                       entity.JOINT_COLORS_BGR[joint], thickness=cv2.FILLED,
-                       lineType=cv2.LINE_AA)
+    shown = (pose[:, 2] > 0) & drawable(pose[:, :2], canvas.shape)
+    for joint in np.flatnonzero(shown):
+        cv2.circle(canvas, _pixel(pose[joint, :2]), radius,
+                   entity.JOINT_COLORS_BGR[joint], thickness=cv2.FILLED,
+                   lineType=cv2.LINE_AA)
 
 
 def _draw_hand(canvas: np.ndarray, hand: np.ndarray, thickness: int,
                radius: int) -> None:
     """Draw the found bones and keypoints of one (21, 3) hand."""
     found = hand[:, 2] > 0
-    points = [(round(x), round(y)) for x, y in hand[:, :2]]
     for (a, b), colour in zip(entity.HAND_BONES,
                               entity.HAND_BONE_COLORS_BGR):
         if found[a] and found[b]:
-            cv2.line(canvas, points[a], points[b], colour, thickness,
-                     lineType=cv2.LINE_AA)
-    for k in np.flatnonzero(found):
-        cv2.circle(canvas, points[k], radius,
+            segment = clip_segment(hand[a, :2], hand[b, :2], canvas.shape)
+            if segment is not None:
+                cv2.line(canvas, *(_pixel(p) for p in segment), colour,
+                         thickness, lineType=cv2.LINE_AA)
+    for k in np.flatnonzero(found & drawable(hand[:, :2], canvas.shape)):
+        cv2.circle(canvas, _pixel(hand[k, :2]), radius,
                    entity.HAND_JOINT_COLORS_BGR[k], thickness=cv2.FILLED,
                    lineType=cv2.LINE_AA)
+
+
+def _pixel(point: Sequence[float]) -> Tuple[int, int]:
+    """The integer pixel ``(x, y)`` nearest a point of the drawing area."""
+    x, y = point
+    return round(x), round(y)

@@ -369,16 +369,53 @@ class KeypointLinesWriter:
 # Reading
 # ---------------------------------------------------------------------------
 
+#: Bounds of the values a keypoint line may hold; anything else is refused
+#: with the file, line and field (the README's "bad input").
+#:
+#: * Keypoint coordinates (pixels): within +-MAX_ABS_COORDINATE, far beyond
+#:   any video frame, so that every reader and drawer can work with them.
+#: * Keypoint confidences: from 0 to MAX_CONFIDENCE.  They are confidence-map
+#:   values: the networks are trained toward [0, 1] and their peaks exceed 1
+#:   only a little (bicubic upsampling overshoots; synthesized test weights
+#:   reach about 2); 0 marks a missing keypoint.
+#: * ``frame``: a whole number from 0 to MAX_FRAME_INDEX (OpenCV's frame
+#:   positions are 32-bit), strictly increasing from line to line.
+#: * ``time``: seconds from 0 to MAX_TIME (31 years), strictly increasing
+#:   with the frames.
+#: * ``person_id``: a whole number from -1 (untracked) to MAX_PERSON_ID.
+#: * ``carried`` and ``decode_failed``: true or false.
+MAX_ABS_COORDINATE = 1e6
+MAX_CONFIDENCE = 100.0
+MAX_FRAME_INDEX = 2 ** 31 - 1
+MAX_TIME = 1e9
+MAX_PERSON_ID = 2 ** 31 - 1
+
+#: The keypoint lists whose values are checked (the 3-D lists are not read).
+KEYPOINT_FIELDS: Tuple[str, ...] = (POSE_FIELD, FACE_FIELD, *HAND_FIELDS)
+
+#: Characters of a refused value shown in an error message.
+_SHOWN_CHARS = 40
+#: The types of JSON numbers (``bool``, a subclass of ``int``, is not one).
+_NUMBER_TYPES = frozenset((int, float))
+
+
 def read_keypoint_lines(path: str) -> List[Dict]:
     """Every frame record of a keypoint-lines file, in file order, checked.
+
+    Each line must be a JSON object with a ``frame``, a ``time`` and a
+    ``people`` list of people whose values are within the bounds above
+    (:data:`MAX_ABS_COORDINATE`, ...); frames and times must increase
+    strictly from line to line.  Lines out of order or repeated are an
+    error, not sorted: the file was not written by one run of
+    ``video_pose_detector.py --json``.  Blank lines are skipped.
 
     Returns:
         One dict per non-blank line, as written (:func:`frame_record`).
 
     Raises:
-        KeypointFileError: the file is missing or unreadable, a line is not
-            a JSON object with a numeric ``frame`` and ``time`` and a
-            ``people`` list of well-formed people.
+        KeypointFileError: the file is missing or unreadable, or a line is
+            not such a record (one line: the file, the line number, the
+            field and what it must be).
     """
     problem = input_file_problem(path, 'keypoint')
     if problem:
@@ -389,52 +426,157 @@ def read_keypoint_lines(path: str) -> List[Dict]:
     except (OSError, UnicodeDecodeError) as error:
         raise KeypointFileError(f'{path}: cannot read the keypoint file '
                                 f'({error}); {_WRITTEN_BY}')
-    return [_parse_line(line, number, path)
-            for number, line in enumerate(lines, start=1) if line.strip()]
+    records: List[Dict] = []
+    previous: Optional[Tuple[int, Dict]] = None    # (line number, record)
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        record = _parse_line(line, number, path)
+        if previous is not None:
+            problem = _order_problem(record, *previous)
+            if problem:
+                raise KeypointFileError(f'{path}, line {number}: {problem}')
+        previous = number, record
+        records.append(record)
+    return records
 
 
 def _parse_line(line: str, number: int, path: str) -> Dict:
-    """The record of line ``number`` (1-based) of ``path``."""
+    """The checked record of line ``number`` (1-based) of ``path``."""
     try:
         record = json.loads(line)
-    except (json.JSONDecodeError, RecursionError) as error:
-        why = getattr(error, 'msg', 'nested too deeply')
+    except RecursionError:
+        raise KeypointFileError(f'{path}, line {number} is not JSON (nested '
+                                f'too deeply): {_WRITTEN_BY}') from None
+    except ValueError as error:      # JSONDecodeError, a number too long
+        why = getattr(error, 'msg', str(error).split(':')[0])
         raise KeypointFileError(f'{path}, line {number} is not JSON ({why}): '
-                                f'{_WRITTEN_BY}')
+                                f'{_WRITTEN_BY}') from None
     if not isinstance(record, dict) or not isinstance(
             record.get(PEOPLE_FIELD), list):
         raise KeypointFileError(f'{path}, line {number} has no "people" '
                                 f'list: {_WRITTEN_BY}')
-    if not all(_is_number(record.get(field))
-               for field in (FRAME_FIELD, TIME_FIELD)):
+    if FRAME_FIELD not in record or TIME_FIELD not in record:
         raise KeypointFileError(
             f'{path}, line {number} has no "frame" and "time" (a single '
             f'image\'s keypoints?): give the keypoint file of a video, '
             f'written by video_pose_detector.py --json')
-    for person in record[PEOPLE_FIELD]:
-        if not _well_formed(person):
-            raise KeypointFileError(
-                f'{path}, line {number}: a person is not an object with a '
-                f'numeric "person_id" and numeric keypoint lists: '
-                f'{_WRITTEN_BY}')
+    problem = _frame_problem(record)
+    if problem:
+        raise KeypointFileError(f'{path}, line {number}: {problem}; '
+                                f'{_WRITTEN_BY}')
+    for index, person in enumerate(record[PEOPLE_FIELD], start=1):
+        problem = _person_problem(person)
+        if problem:
+            raise KeypointFileError(f'{path}, line {number}, person {index}: '
+                                    f'{problem}; {_WRITTEN_BY}')
     return record
 
 
-def _is_number(value) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value))
+def _frame_problem(record: Dict) -> Optional[str]:
+    """What is wrong with a record's frame fields, or None."""
+    frame, time = record[FRAME_FIELD], record[TIME_FIELD]
+    if not (_is_whole(frame) and 0 <= frame <= MAX_FRAME_INDEX):
+        return (f'"frame" is {_shown(frame)}; it must be a whole number '
+                f'from 0 to {MAX_FRAME_INDEX}')
+    if not (_is_number(time) and 0 <= time <= MAX_TIME):
+        return (f'"time" is {_shown(time)}; it must be a number of seconds '
+                f'from 0 to {MAX_TIME:g}')
+    for field in (CARRIED_FIELD, DECODE_FAILED_FIELD):
+        if not isinstance(record.get(field, False), bool):
+            return f'"{field}" is {_shown(record[field])}; give true or false'
+    return None
 
 
-def _well_formed(person) -> bool:
-    """Whether a ``people`` entry can be read: a dict whose id is a number
-    (or a list of one) and whose keypoint fields are lists of numbers."""
+def _order_problem(record: Dict, line: int, previous: Dict) -> Optional[str]:
+    """What is wrong with a record following ``previous`` (of line
+    ``line``), or None: frames and times must increase."""
+    frame, before = int(record[FRAME_FIELD]), int(previous[FRAME_FIELD])
+    if frame <= before:
+        return (f'frame {frame} does not come after frame {before} of line '
+                f'{line}: the frames must increase from line to line (lines '
+                f'repeated or out of order?); {_WRITTEN_BY}, or put its '
+                f'lines back in order')
+    time, earlier = record[TIME_FIELD], previous[TIME_FIELD]
+    if time <= earlier:
+        return (f'time {_shown(time)} s of frame {frame} does not come after '
+                f'time {_shown(earlier)} s of frame {before} (line {line}): '
+                f'the times must increase with the frames; {_WRITTEN_BY}')
+    return None
+
+
+def _person_problem(person) -> Optional[str]:
+    """What is wrong with a ``people`` entry, or None: it must be an object
+    with a whole ``person_id`` (or a list of one) and keypoint lists of
+    numbers within the bounds."""
     if not isinstance(person, dict):
-        return False
+        return f'{_shown(person)} is not an object'
     pid = person.get(PERSON_ID_FIELD, UNTRACKED_PERSON_ID)
     if isinstance(pid, list):
         pid = pid[0] if pid else UNTRACKED_PERSON_ID
-    fields = [person.get(field) or [] for field in (POSE_FIELD, *HAND_FIELDS)]
-    return (isinstance(pid, int) and not isinstance(pid, bool)
-            and all(isinstance(values, list)
-                    and all(isinstance(v, (int, float)) for v in values)
-                    for values in fields))
+    if not (isinstance(pid, int) and not isinstance(pid, bool)
+            and UNTRACKED_PERSON_ID <= pid <= MAX_PERSON_ID):
+        return (f'"person_id" is {_shown(person[PERSON_ID_FIELD])}; it must '
+                f'be a whole number from {UNTRACKED_PERSON_ID} (untracked) to '
+                f'{MAX_PERSON_ID}')
+    for field in KEYPOINT_FIELDS:
+        problem = _keypoints_problem(person.get(field))
+        if problem:
+            return f'"{field}" {problem}'
+    return None
+
+
+def _keypoints_problem(values) -> Optional[str]:
+    """What is wrong with a flat ``[x0, y0, c0, ...]`` list (None: absent),
+    or None."""
+    if values is None or values == []:
+        return None
+    if not isinstance(values, list):
+        return f'is {_shown(values)}, not a list of numbers'
+    if not _NUMBER_TYPES.issuperset(map(type, values)):
+        index, value = next((i, v) for i, v in enumerate(values)
+                            if type(v) not in _NUMBER_TYPES)
+        return f'value {index} is {_shown(value)}, not a number'
+    try:
+        array = np.array(values, np.float64)
+    except OverflowError:                      # an integer beyond float64
+        array = np.array([v if isinstance(v, float) or abs(v) < 2 ** 1023
+                          else math.inf for v in values], np.float64)
+    is_confidence = np.arange(len(array)) % VALUES_PER_KEYPOINT == 2
+    good = np.where(is_confidence,                     # NaN: not good
+                    (array >= 0) & (array <= MAX_CONFIDENCE),
+                    np.abs(array) <= MAX_ABS_COORDINATE)
+    if good.all():
+        return None
+    index = int(np.flatnonzero(~good)[0])
+    what, bound = (('confidence', f'from 0 to {MAX_CONFIDENCE:g}')
+                   if is_confidence[index] else
+                   ('xy'[index % VALUES_PER_KEYPOINT],
+                    f'within +-{MAX_ABS_COORDINATE:g} pixels'))
+    return (f'value {index} ({what} of keypoint '
+            f'{index // VALUES_PER_KEYPOINT}) is {_shown(values[index])}; '
+            f'it must be {bound}')
+
+
+def _is_number(value) -> bool:
+    """Whether ``value`` is a finite JSON number (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return isinstance(value, int) or math.isfinite(value)
+
+
+def _is_whole(value) -> bool:
+    """Whether ``value`` is a finite JSON number with no fraction."""
+    return _is_number(value) and (isinstance(value, int)
+                                  or value.is_integer())
+
+
+def _shown(value) -> str:
+    """``value`` as JSON (NaN, Infinity included), cut for a message."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)
+    if len(text) > _SHOWN_CHARS:
+        text = text[:_SHOWN_CHARS - 3] + '...'
+    return text

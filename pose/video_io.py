@@ -59,6 +59,7 @@ module does about it:
 from __future__ import annotations
 
 import dataclasses
+import errno
 import math
 import os
 import queue
@@ -247,8 +248,8 @@ class FrameReader:
             source: a video file path (or an FFmpeg URL such as
                 ``rtsp://...``), or an int camera index.
             start: seconds from the beginning; frames before are skipped.
-            end: seconds; frames at or after it are not read (``None``: to
-                the end).
+            end: seconds; frames at or after it are not read (``None`` or
+                infinity: to the end).
             queue_size: decoded frames buffered ahead of the consumer (>= 1).
             start_frame: the index of the first frame, instead of
                 ``start`` (frames numbered as this reader numbers them).
@@ -261,6 +262,7 @@ class FrameReader:
         if queue_size < 1:
             raise ValueError(
                 f'queue_size must be at least 1, not {queue_size}')
+        end = None if end == math.inf else end
         _check_times(start, end)
         self.source = source
         self._start_frame = start_frame
@@ -326,26 +328,47 @@ class FrameReader:
         return (f'camera {self.source}' if _is_camera(self.source)
                 else str(self.source))
 
-    def _start_beyond_end(self, start: float) -> VideoError:
-        length = (f' ({self._frame_count / self._fps:.3g} s, '
-                  f'{self._frame_count} frames at {self._fps:g} fps)'
-                  if self._frame_count else '')
+    def _start_beyond_end(self, start: float,
+                          held: Optional[int] = None) -> VideoError:
+        """The error for a start at or after the end of the video.
+
+        Args:
+            held: the frames the file was found to hold (up to its last
+                decodable frame) when reading stopped before the start;
+                None when the container's frame count alone says so.
+        """
+        fps, count = self._fps, self._frame_count
+        if held is not None and count and held < count:
+            return VideoError(
+                f'{self._name}: start time {start:g} s is after the last '
+                f'frame the file holds: it holds {held} frame(s) '
+                f'({held / fps:.3g} s at {fps:g} fps), although its '
+                f'container announces {count} frames ({count / fps:.3g} '
+                f's): the file is probably cut off; choose a start before '
+                f'{held / fps:.3g} s')
+        if held is not None and not count:
+            count = held
+        length = (f' ({count / fps:.3g} s, {count} frames at {fps:g} fps)'
+                  if count else '')
         return VideoError(f'{self._name}: start time {start:g} s is at or '
                           f'after the end of the video{length}; choose an '
                           'earlier start')
 
     def _skip_to_first(self, start: float) -> None:
-        """Decode and discard the frames before ``first_index``."""
+        """Decode and discard the frames before ``first_index``;
+        :attr:`_held` counts the frames up to the last one decoded."""
         run = 0
+        self._held = 0
         for index in range(self.first_index):
             if self._stop.is_set():
                 return
             if self._capture.grab():
                 run = 0
+                self._held = index + 1
                 continue
             if (self._frame_count and index >= self._frame_count) or (
                     run >= self._max_failed_run):
-                raise self._start_beyond_end(start)
+                raise self._start_beyond_end(start, self._held)
             run += 1
 
     def _first_image(self, start: float) -> np.ndarray:
@@ -355,7 +378,7 @@ class FrameReader:
             if frame.image is not None:
                 return frame.image
         if self.first_index > 0:
-            raise self._start_beyond_end(start)
+            raise self._start_beyond_end(start, self._held)
         raise VideoError(
             f'{self._name}: the video has no frame that can be decoded '
             '(empty, truncated or damaged); check that it plays, or '
@@ -616,6 +639,34 @@ def _even_below(pixels: int) -> int:
     return pixels - pixels % 2 if pixels > 1 else pixels
 
 
+def _free_bytes(folder: str) -> Optional[int]:
+    """Bytes the current user can still write on ``folder``'s file system
+    (root may use the blocks reserved for it), or None when unknown."""
+    if not hasattr(os, 'statvfs'):
+        return None
+    try:
+        stat = os.statvfs(folder)
+    except OSError:
+        return None
+    root = hasattr(os, 'geteuid') and os.geteuid() == 0
+    return (stat.f_bfree if root else stat.f_bavail) * stat.f_frsize
+
+
+def _frames_in(path: str, most: int) -> Optional[int]:
+    """Frames that OpenCV reads back from the video file ``path``, counting
+    at most ``most + 1``; None when it cannot open the file at all."""
+    capture = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
+    try:
+        if not capture.isOpened():
+            return None
+        count = 0
+        while count <= most and capture.grab():
+            count += 1
+        return count
+    finally:
+        capture.release()
+
+
 class VideoWriter:
     """An output video written atomically, encoded in a background thread.
 
@@ -624,6 +675,15 @@ class VideoWriter:
     ``.clip_pose.mp4.1a2b3c4d.part.mp4``; :meth:`commit` renames it to
     ``path``, replacing any file there only then, and :meth:`abort` deletes
     it.  The codec follows the extension (:data:`VIDEO_FOURCCS`).
+
+    OpenCV reports no write error (``cv2.VideoWriter.write`` returns
+    nothing, and a full disk or a file size limit leaves a file that is cut
+    off or cannot be opened), so the writer checks for itself: after every
+    frame the encoding thread checks the free space of the folder, and a
+    full disk fails the next :meth:`write` at once; and before the rename
+    the file is opened again and must read back with every frame written
+    (:meth:`finish`), else it is deleted, ``path`` is left as it was and
+    the error says why.
 
     As a context manager, leaving the block **without** having called
     :meth:`commit` aborts (whether by an exception, ``return`` or ``break``):
@@ -644,7 +704,7 @@ class VideoWriter:
             rounded down to even numbers (see the module docstring).
         fourcc: the codec's FourCC.
         written: frames accepted by :meth:`write` (after :meth:`commit`, the
-            number of frames in the file).
+            number of frames in the file, as read back).
     """
 
     def __init__(self, path: str, fps: float, size: Tuple[int, int],
@@ -700,7 +760,8 @@ class VideoWriter:
         self._queue: 'queue.Queue[Any]' = queue.Queue(maxsize=queue_size)
         self._discard = threading.Event()
         self._error: Optional[BaseException] = None
-        self._state = 'open'       # 'open', 'committed' or 'aborted'
+        self._folder = os.path.dirname(self.temp_path)
+        self._state = 'open'   # 'open', 'finished', 'committed', 'aborted'
         self._thread = threading.Thread(
             target=self._run, name=f'VideoWriter({path})', daemon=True)
         self._thread.start()
@@ -715,6 +776,9 @@ class VideoWriter:
                 continue
             try:
                 self._writer.write(img)
+                if _free_bytes(self._folder) == 0:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC),
+                                  self._folder)
             except BaseException as error:   # re-raised by write/commit
                 self._error = error
 
@@ -746,23 +810,21 @@ class VideoWriter:
                 self._raise_encoding_error()
         self.written += 1
 
-    def commit(self) -> str:
-        """Finish encoding and move the video to :attr:`path`.
-
-        Waits for the queued frames, closes the file, flushes it to disk and
-        renames it over ``path``.  A second call does nothing.
-
-        Returns:
-            ``path``.
+    def finish(self) -> None:
+        """Finish encoding, close the temporary file and check it: it must
+        open again and read back with every frame written.  Then only the
+        rename is left (:meth:`commit`), so a run with several outputs can
+        check them all before publishing any.  A second call does nothing.
 
         Raises:
-            VideoError: the writer was aborted, no frame was written, or
-                encoding failed (the temporary file is then deleted and
-                ``path`` left as it was).
+            VideoError: the writer was committed or aborted, no frame was
+                written, encoding failed, or the file does not read back
+                whole (a full disk, a file size limit...); the temporary
+                file is then deleted and ``path`` left as it was.
         """
-        if self._state == 'committed':
-            return self.path
-        self._check_open('commit')
+        if self._state == 'finished':
+            return
+        self._check_open('finish')
         self._finish_thread()
         self._writer.release()
         try:
@@ -770,6 +832,53 @@ class VideoWriter:
             if self.written == 0:
                 raise VideoError(f'{self.path}: no frames were written, so '
                                  'the video was not created')
+            self._check_read_back()
+        except BaseException:
+            self._state = 'aborted'
+            remove_quietly(self.temp_path)
+            raise
+        self._state = 'finished'
+
+    def _check_read_back(self) -> None:
+        """VideoError unless the temporary file reads back with
+        :attr:`written` frames."""
+        frames = _frames_in(self.temp_path, self.written)
+        if frames == self.written:
+            return
+        found = ('cannot be opened again' if frames is None else
+                 f'reads back with {frames} of the {self.written} frames '
+                 f'written')
+        free = _free_bytes(self._folder)
+        cause = ('the disk is full' if free == 0 else
+                 'the disk was full, a file size limit, or the file was '
+                 'changed while it was written')
+        raise VideoError(f'{self.path}: the video written {found} '
+                         f'({cause}); it was not saved, and any earlier '
+                         f'file of that name is unchanged')
+
+    def commit(self) -> str:
+        """Finish encoding (:meth:`finish`) and move the video to
+        :attr:`path`.
+
+        Waits for the queued frames, closes the file, checks that it reads
+        back whole, flushes it to disk and renames it over ``path``.  A
+        second call does nothing.
+
+        Returns:
+            ``path``.
+
+        Raises:
+            VideoError: the writer was aborted, no frame was written,
+                encoding failed, or the file did not read back whole (the
+                temporary file is then deleted and ``path`` left as it was).
+            OSError: the flush to disk or the rename failed (likewise).
+        """
+        if self._state == 'committed':
+            return self.path
+        if self._state != 'finished':
+            self._check_open('commit')
+        self.finish()
+        try:
             commit_file(self.temp_path, self.path)
         except BaseException:
             self._state = 'aborted'
@@ -781,6 +890,10 @@ class VideoWriter:
     def abort(self) -> None:
         """Stop encoding and delete the temporary file; ``path`` is left as
         it was.  Does nothing after :meth:`commit` or a previous abort."""
+        if self._state == 'finished':
+            self._state = 'aborted'
+            remove_quietly(self.temp_path)
+            return
         if self._state != 'open':
             return
         self._state = 'aborted'
@@ -800,9 +913,18 @@ class VideoWriter:
                              f'{self._state}')
 
     def _raise_encoding_error(self) -> None:
-        if self._error is not None:
-            raise VideoError(f'{self.path}: encoding failed: '
-                             f'{self._error}') from self._error
+        error = self._error
+        if error is None:
+            return
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            raise VideoError(f'{self.path}: the disk is full (no space left '
+                             f'in {self._folder}); free some space or write '
+                             f'elsewhere; the video was not saved'
+                             ) from error
+        reason = (error.strerror if isinstance(error, OSError)
+                  and error.strerror else error)
+        raise VideoError(f'{self.path}: encoding failed: {reason}; the '
+                         f'video was not saved') from error
 
     def __enter__(self) -> 'VideoWriter':
         return self

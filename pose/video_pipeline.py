@@ -27,7 +27,7 @@ from typing import Callable, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from common.cli import StopOnSignal
-from common.files import output_problem, same_file
+from common.files import outputs_problem
 from pose.detection import Detection
 from pose.draw import draw_people
 from pose.keypoints import KeypointLinesWriter, frame_record, openpose_json
@@ -111,8 +111,11 @@ class Outputs:
                     detection.poses, detection.confidences, detection.faces,
                     detection.hands, person_ids=ids))
             document = self._people[1] if frame.image is not None else None
-            self.lines.write_frame(frame_record(frame.index, frame.time,
-                                                document, carried))
+            try:
+                self.lines.write_frame(frame_record(frame.index, frame.time,
+                                                    document, carried))
+            except OSError as error:
+                raise _write_error(self.lines.path, error) from error
         if self.show and frame.image is not None:
             self.user_quit = not self.show(self.last_image)
 
@@ -214,13 +217,16 @@ def run_video(source: Union[str, int], options: VideoOptions,
               progress: bool = True) -> Summary:
     """Detect and track people on every frame of a video file or camera.
 
-    Opens the video (checking it before any network is loaded), loads the
-    detectors unless given, writes the annotated video and/or the keypoint
-    lines under hidden temporary names, and renames them into place when
-    the loop ends: after the last frame, or after the frames in hand when
-    SIGINT/SIGTERM arrives (then ``stopped_by`` names the signal, and the
-    outputs hold every frame up to there).  On any error both outputs are
-    deleted and an existing file of the same name is left as it was.
+    Checks the outputs (never the input video or a weights file, not one
+    file for both, folder writable) and opens the video (checking it)
+    before any network is loaded, loads the detectors unless given, writes
+    the annotated video and/or the keypoint lines under hidden temporary
+    names, and renames them into place when the loop ends: after the last
+    frame, or after the frames in hand when SIGINT/SIGTERM arrives (then
+    ``stopped_by`` names the signal, and the outputs hold every frame up to
+    there).  The video is read back first and must hold every frame
+    written.  On any error (a full disk included) both outputs are deleted
+    and an existing file of the same name is left as it was.
 
     Args:
         source: a video file, or an int camera index.
@@ -255,17 +261,22 @@ def run_video(source: Union[str, int], options: VideoOptions,
 
 
 def _check_outputs(source: Union[str, int], options: VideoOptions) -> None:
-    """VideoError when an output is the input, both outputs are one file,
-    or an output cannot be created (before any work)."""
+    """VideoError when an output is the input video or a weights file,
+    both outputs are one file, or an output cannot be created: an existing
+    folder, a missing or unwritable folder (before any work)."""
     paths = [p for p in (options.video_out, options.keypoints_out) if p]
     inputs = [source] if isinstance(source, str) else []
-    for path in paths:
-        problem = output_problem(path, inputs)
-        if problem:
-            raise VideoError(problem)
-    if len(paths) == 2 and same_file(*paths):
-        raise VideoError(f'{paths[0]} is given for both the video and the '
-                         f'keypoints; give two different names')
+    inputs += [options.weights, options.face_weights, options.hand_weights]
+    problem = outputs_problem(paths, inputs)
+    if problem:
+        raise VideoError(problem)
+
+
+def _write_error(path: str, error: OSError) -> VideoError:
+    """The one line for an output that could not be written."""
+    reason = error.strerror or str(error)
+    return VideoError(f'{path}: cannot write the file ({reason}); check the '
+                      f'free space and the folder; it was not saved')
 
 
 def _open_outputs(reader: FrameReader, options: VideoOptions,
@@ -303,13 +314,29 @@ def _window(show: bool, summary: Summary
 
 
 def _commit_all(writers) -> None:
-    """Commit every writer; if one fails, delete the others' files too."""
+    """Commit every writer, checking first what can be checked (the video
+    reads back whole: :meth:`VideoWriter.finish`) and committing the
+    keypoint lines (whose last writes may still fail) before the video
+    (only its rename is left), so that a failure leaves no output renamed
+    into place where possible; if one fails, delete the others' files
+    too."""
+    writers = sorted(writers, key=lambda w: isinstance(w, VideoWriter))
+    try:
+        for writer in writers:
+            if isinstance(writer, VideoWriter):
+                writer.finish()
+    except BaseException:
+        for writer in writers:
+            writer.abort()
+        raise
     for done, writer in enumerate(writers):
         try:
             writer.commit()
-        except BaseException:
+        except BaseException as error:
             for other in writers[done + 1:]:
                 other.abort()
+            if isinstance(error, OSError):
+                raise _write_error(writer.path, error) from error
             raise
 
 

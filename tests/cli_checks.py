@@ -1,5 +1,6 @@
-"""Checks shared by the command-line tests of convert_model.py."""
+"""Checks shared by the command-line tests."""
 import hashlib
+from pathlib import Path
 
 import numpy as np
 
@@ -8,11 +9,14 @@ import convert_model
 ERROR_PREFIX = 'convert_model.py: error: '
 
 
-def listing(folder):
-    """Every file in ``folder`` (hidden ones too) with a hash of its bytes."""
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            if p.is_file() else 'not a file'
-            for p in sorted(folder.iterdir())}
+def listing(path):
+    """Every file and folder under ``path`` (hidden ones too; or the file
+    itself), by path, with a hash of each file's bytes: equal listings
+    before and after a command mean it changed nothing there."""
+    path = Path(path)
+    paths = [path] if path.is_file() else sorted(path.rglob('*'))
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+            if p.is_file() else 'folder' for p in paths}
 
 
 def assert_refused(capsys, argv, folder, *fragments):

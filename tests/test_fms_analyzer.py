@@ -338,3 +338,60 @@ def test_the_readme_example_is_made(tmp_path, capsys):
     failed = [c['name'] for c in result['criteria'] if c['passed'] is False]
     assert failed == ['torso_parallel_tibia']
     assert 'suggested score 1' in capsys.readouterr().out
+
+
+def _set_first_x(record, value):
+    record['people'][0]['pose_keypoints_2d'][0] = value
+
+
+#: Changes to line 11 (or the lines) of a good squat file, and what the one
+#: error line must say (issue cases 12 and 17).
+BAD_FILE_CHANGES = {
+    'coordinate 1e308': (lambda lines: _change(lines, 10, _set_first_x,
+                                               1e308),
+                         'line 11, person 1: "pose_keypoints_2d" value 0 '
+                         '(x of keypoint 0) is 1e+308'),
+    'frame 10^30': (lambda lines: _change(lines, 10, dict.__setitem__,
+                                          'frame', 10 ** 30),
+                    'line 11: "frame" is 1000000000000000000000000000000'),
+    'nested too deeply': (lambda lines: lines[:10] + [
+        '{"frame": 10, "time": 0.4, "people": ' + '[' * 50000
+        + ']' * 50000 + '}\n'] + lines[11:], 'line 11 is not JSON'),
+    'negative frame': (lambda lines: _change(lines, 0, dict.__setitem__,
+                                             'frame', -54),
+                       'line 1: "frame" is -54'),
+    'duplicate line': (lambda lines: lines[:11] + lines[10:],
+                       'line 12: frame 10 does not come after frame 10 of '
+                       'line 11'),
+    'lines moved': (lambda lines: lines[:10] + lines[20:] + lines[10:20],
+                    'line 81: frame 10 does not come after frame 89 of '
+                    'line 80'),
+}
+
+
+def _change(lines, index, setter, *args):
+    """``lines`` with line ``index`` parsed, changed by ``setter(record,
+    *args)`` and written back."""
+    record = json.loads(lines[index])
+    setter(record, *args)
+    return lines[:index] + [json.dumps(record) + '\n'] + lines[index + 1:]
+
+
+@pytest.mark.parametrize('change', list(BAD_FILE_CHANGES))
+def test_implausible_or_disordered_files_are_one_error_line(tmp_path, capsys,
+                                                            change):
+    """Cases 12 and 17: 1e308 coordinates or frame 10^30 gave an
+    OverflowError drawing the key frame, deep nesting a RecursionError,
+    shuffled or negative frames a wrong key frame without a word."""
+    good = squat_file(tmp_path, 'eve', 12.0)
+    mutate, message = BAD_FILE_CHANGES[change]
+    bad = tmp_path / 'bad.jsonl'
+    bad.write_text(''.join(mutate(good.read_text().splitlines(True))))
+    before = listing(tmp_path)
+    code, stdout, errors = run(capsys, 'analyze', bad, '--test',
+                               'deep_squat', '--view', 'side', '--out',
+                               tmp_path / 'out')
+    assert code == 2 and stdout == '' and len(errors) == 1, errors
+    assert errors[0].startswith(f'{ERROR}{bad}, line ')
+    assert message in errors[0]
+    assert listing(tmp_path) == before and not (tmp_path / 'out').exists()

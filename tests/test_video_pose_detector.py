@@ -3,6 +3,7 @@
 Every run uses the slim networks (conftest's ``slim_weights``): files,
 frame selection, errors and signals do not depend on the network's width.
 """
+import errno
 import json
 import os
 import signal
@@ -13,7 +14,10 @@ from pathlib import Path
 import pytest
 
 import video_pose_detector
-from tests.video_clips import count_frames, damage_mjpeg_frame, make_clip
+from tests.cli_checks import listing
+from pose.keypoints import KeypointLinesWriter
+from tests.video_clips import (JPEG_SOI, count_frames, damage_mjpeg_frame,
+                               full_disk_writer, make_clip)
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = '64'            # a small network input keeps the CPU fast
@@ -188,3 +192,158 @@ def test_face_and_hands_on_video(tmp_path, capsys, weights, slim_weights):
         for person in record['people']:
             assert len(person['face_keypoints_2d']) == 210
             assert len(person['hand_right_keypoints_2d']) == 63
+
+
+# ---------------------------------------------------------------------------
+# Nothing lost: outputs checked before any frame, and read back before they
+# replace anything
+# ---------------------------------------------------------------------------
+
+
+def refused(capsys, weights, folder, *args):
+    """Run the command, which must refuse: exit 2, nothing on stdout, one
+    error line (returned), and ``folder`` exactly as it was."""
+    before = listing(folder)
+    code, stdout, errors = run(capsys, weights, *args)
+    assert code == 2 and stdout == '', (stdout, errors)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith('video_pose_detector.py: error: ')
+    assert listing(folder) == before
+    return errors[0]
+
+
+@pytest.fixture
+def no_frame_read(monkeypatch):
+    """Fail the test if the video is opened (the outputs are checked
+    first)."""
+    def opened(*args, **kwargs):
+        raise AssertionError('the video was opened before the outputs '
+                             'were checked')
+    monkeypatch.setattr('pose.video_pipeline.FrameReader', opened)
+
+
+def test_a_full_disk_keeps_the_earlier_video(tmp_path, capsys, weights,
+                                             monkeypatch):
+    """Case 1: OpenCV ignores its write errors; the cut-off video is not
+    committed, "wrote" is not printed, and the good earlier file stays."""
+    clip = make_clip(tmp_path / 'clip.avi', frames=8, fps=FPS)
+    out, lines = tmp_path / 'out.avi', tmp_path / 'k.jsonl'
+    out.write_bytes(b'a good earlier video')
+    monkeypatch.setattr('cv2.VideoWriter', full_disk_writer(3))
+    message = refused(capsys, weights, tmp_path, '--video', clip, '--out',
+                      out, '--json', lines)
+    assert f'{out}: the video written reads back with 3 of the 8 frames' \
+        in message
+
+
+def test_a_file_size_limit_while_writing_is_one_line(tmp_path, weights,
+                                                     slim_command):
+    """Case 1 for real: writes beyond a file size limit (RLIMIT_FSIZE)
+    fail, and OpenCV says nothing; the command does."""
+    resource = pytest.importorskip('resource')
+    clip = make_clip(tmp_path / 'clip.avi', frames=40, size=(160, 120),
+                     fps=FPS)
+    out = tmp_path / 'out.avi'
+    out.write_bytes(b'a good earlier video')
+    before = listing(tmp_path)
+    limit = 20_000                 # bytes: about 8 frames of this video
+
+    def limit_file_size():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    result = subprocess.run(
+        slim_command('video_pose_detector.py', '--video', clip, '--weights',
+                     weights, '--size', SIZE, '--out', out),
+        cwd=ROOT, capture_output=True, text=True,
+        preexec_fn=limit_file_size)
+    assert result.returncode == 2, result.stderr
+    ours = [line for line in result.stderr.splitlines()
+            if line.startswith('video_pose_detector.py:')]
+    assert len(ours) == 1 and str(out) in ours[0], result.stderr
+    assert 'reads back with' in ours[0] or 'cannot be opened' in ours[0]
+    assert 'wrote' not in result.stdout
+    assert listing(tmp_path) == before
+
+
+def test_a_full_disk_on_the_keypoint_lines_is_one_line(
+        tmp_path, capsys, weights, monkeypatch):
+    """Case 11: no traceback, the file named, nothing half-written."""
+    clip = make_clip(tmp_path / 'clip.avi', frames=8, fps=FPS)
+    lines = tmp_path / 'k.jsonl'
+    lines.write_text('earlier lines\n')
+    written = []
+
+    def write_frame(self, record):
+        if len(written) == 3:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        written.append(record)
+
+    monkeypatch.setattr(KeypointLinesWriter, 'write_frame', write_frame)
+    message = refused(capsys, weights, tmp_path, '--video', clip, '--json',
+                      lines)
+    assert f'{lines}: cannot write the file (No space left on device)' \
+        in message
+
+
+def test_json_may_not_be_the_weights_nor_the_video(tmp_path, capsys,
+                                                   weights, no_frame_read):
+    """Case 4."""
+    clip = make_clip(tmp_path / 'clip.avi', frames=3, fps=FPS)
+    weights_before = Path(weights).read_bytes()
+    message = refused(capsys, weights, tmp_path, '--video', clip,
+                      '--no-video', '--json', weights)
+    assert 'would overwrite the input' in message
+    assert Path(weights).read_bytes() == weights_before
+    same = tmp_path / 'same.mp4'
+    message = refused(capsys, weights, tmp_path, '--video', clip, '--out',
+                      same, '--json', same)
+    assert 'two outputs' in message
+
+
+@pytest.mark.parametrize('where', ['folder', 'missing folder'])
+def test_json_in_a_bad_place_is_refused_before_any_frame(
+        tmp_path, capsys, weights, no_frame_read, where):
+    """Cases 10 and 15: a folder, or a file in a missing folder, is refused
+    before the video is opened, and no hidden video is left behind."""
+    clip = make_clip(tmp_path / 'clip.avi', frames=3, fps=FPS)
+    target = tmp_path / 'k.jsonl'
+    if where == 'folder':
+        target.mkdir()
+    else:
+        target = tmp_path / 'missing' / 'k.jsonl'
+    message = refused(capsys, weights, tmp_path, '--video', clip, '--json',
+                      target)
+    assert ('is a folder' if where == 'folder' else 'does not exist') \
+        in message
+
+
+def test_a_start_after_the_end_of_a_cut_off_file(tmp_path, capsys, weights):
+    """Case 18: the message says what the file holds, not the container's
+    length; and --end inf runs to the end."""
+    clip = make_clip(tmp_path / 'cut.avi', frames=41, fps=FPS)
+    data = Path(clip).read_bytes()
+    thirtieth = [i for i in range(len(data))
+                 if data.startswith(JPEG_SOI, i)][30]
+    Path(clip).write_bytes(data[:thirtieth])
+    lines = tmp_path / 'k.jsonl'
+    message = refused(capsys, weights, tmp_path, '--video', clip,
+                      '--no-video', '--json', lines, '--start', 3.5)
+    assert 'it holds 30 frame(s) (3 s at 10 fps)' in message
+    assert 'announces 41 frames (4.1 s)' in message
+    code, _, _ = run(capsys, weights, '--video', clip, '--no-video',
+                     '--json', lines, '--start', 2.5, '--end', 'inf')
+    assert code == 0
+    assert [r['frame'] for r in read_lines(lines)] == list(range(25, 30))
+
+
+@pytest.mark.parametrize('args, words', [
+    (['--start', 'nan'], '--start must be a number'),
+    (['--start', '2', '--end', '1'], '--end must come after --start'),
+    (['--end', 'nan'], '--end must come after --start'),
+])
+def test_bad_times_are_refused_by_the_parser(capsys, args, words):
+    with pytest.raises(SystemExit) as exit_info:
+        video_pose_detector.parse_args(['--video', 'a.mp4', *args])
+    assert exit_info.value.code == 2
+    assert words in capsys.readouterr().err

@@ -90,3 +90,33 @@ def count_frames(path):
     fps = capture.get(cv2.CAP_PROP_FPS)
     capture.release()
     return count, shape, fps
+
+
+def full_disk_writer(room, cut=False):
+    """A stand-in for ``cv2.VideoWriter`` on a disk that fills up (install
+    it with ``monkeypatch.setattr(cv2, 'VideoWriter', ...)`` after making
+    the test's clips): the real writer encodes the first ``room`` frames
+    and the rest are dropped without a word, as OpenCV does when its writes
+    fail; with ``cut`` the file is also cut in half when it is closed (a
+    container whose index could not be written)."""
+    real = cv2.VideoWriter
+
+    class FullDiskWriter:
+        def __init__(self, path, *args):
+            self.path, self.frames = path, 0
+            self.writer = real(path, *args)
+
+        def isOpened(self):
+            return self.writer.isOpened()
+
+        def write(self, img):
+            self.frames += 1
+            if self.frames <= room:
+                self.writer.write(img)
+
+        def release(self):
+            self.writer.release()
+            if cut and os.path.exists(self.path):
+                os.truncate(self.path, os.path.getsize(self.path) // 2)
+
+    return FullDiskWriter

@@ -170,3 +170,52 @@ def test_bookkeeping_values_have_no_label():
         text_style((2000, 2000)))
     assert {label.name for label in labels} == {'fist_distance'}
     assert TESTED == analysis.measurements['fist_distance'].anchor.place
+
+
+# ---------------------------------------------------------------------------
+# Any keypoints (issue case 12): the image is drawn, never an overflow
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize('value', [1e308, -1e308, np.inf, 1e30, 3e9, 1e6])
+@pytest.mark.parametrize('where', ['photo', 'size', 'fitted'])
+def test_key_frame_image_of_absurd_keypoints(photo, value, where):
+    """1e308 coordinates gave an OverflowError in pose/draw.py; values past
+    a C int an OpenCV error."""
+    analysis = synthetic_analysis()
+    analysis.track.xy[KEY, joint('RKnee')] = (value, 100.0)
+    analysis.track.xy[KEY, joint('LHip')] = (100.0, -value)
+    analysis.track.xy[:, joint('Nose')] = value         # every frame
+    analysis.track.hands[KEY, entity.RIGHT_HAND, 3] = (value, value)
+    image, size = {'photo': (photo, None), 'size': (None, (WIDTH, HEIGHT)),
+                   'fitted': (None, None)}[where]
+    out = key_frame.key_frame_image(analysis, image, size)
+    assert out.dtype == np.uint8 and out.ndim == 3
+    assert max(out.shape[:2]) <= max(key_frame.CANVAS_MAX_SIDE,
+                                     WIDTH, HEIGHT)
+    x, y = np.round(analysis.track.xy[KEY, joint('RAnkle')]).astype(int)
+    if where == 'photo':                  # the sane joints are still drawn
+        assert np.any(out[y, x] != photo[y, x])
+    elif where == 'size':
+        assert np.any(out[y, x] != key_frame.CANVAS_BGR)
+
+
+def test_labels_of_joints_beyond_the_drawing_area_are_left_out(analysis):
+    xy = analysis.track.xy[KEY].copy()
+    xy[joint('RKnee')] = xy[joint('LKnee')] = (1e9, 200.0)
+    labels = key_frame.measurement_labels(analysis, xy, (HEIGHT, WIDTH),
+                                          text_style((HEIGHT, WIDTH)))
+    assert [label.name for label in labels] == ['trunk_inclination']
+
+
+def test_pose_and_hand_arrays_keep_any_finite_value():
+    xy = standing_xy()
+    xy[0] = (1e308, -1e308)
+    xy[1] = np.nan
+    pose = key_frame.pose_array(xy)
+    assert pose.dtype == np.float64 and pose[0, 0].tolist() == [
+        1e308, -1e308, entity.JOINT_FOUND]
+    assert pose[0, 1].tolist() == [0.0, 0.0, entity.JOINT_MISSING]
+    hands = np.full((2, entity.NUM_HAND_KEYPOINTS, 2), np.nan)
+    hands[1, 4] = (3e38 * 10, 5.0)
+    assert key_frame.hand_array(hands)[0, 1, 4].tolist() == [3e39, 5.0, 1.0]

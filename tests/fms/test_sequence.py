@@ -1,5 +1,6 @@
 """Tests of fms.sequence: reading keypoint files, subject, gaps, smoothing."""
 import json
+import re
 
 import numpy as np
 import pytest
@@ -47,16 +48,21 @@ def test_read_skips_decode_failed_and_carried(tmp_path):
     ('{"frame": 0}\n', 'line 1 has no "people"'),
     ('{"version": 1.3, "people": []}\n',          # an image's keypoints
      'line 1 has no "frame" and "time"'),
-    ('{"frame": 0, "time": NaN, "people": []}\n', 'no "frame" and "time"'),
+    ('{"frame": 0, "time": NaN, "people": []}\n', '"time" is NaN'),
     ('{"frame": 0, "time": 0, "people": [{"pose_keypoints_2d": ["a"]}]}\n',
-     'line 1: a person is not an object'),
-    ('{"frame": 0, "time": 0, "people": [3]}\n', 'a person is not'),
+     'line 1, person 1: "pose_keypoints_2d" value 0 is "a", not a number'),
+    ('{"frame": 0, "time": 0, "people": [3]}\n', 'person 1: 3 is not an'),
+    ('{"frame": 0, "time": 0, "people": [{"pose_keypoints_2d": [1e308]}]}\n',
+     'line 1, person 1: "pose_keypoints_2d" value 0 (x of keypoint 0) is '
+     '1e+308'),
+    ('{"frame": 1000000000000000000000000000000, "time": 0, "people": []}\n',
+     'line 1: "frame" is 1000000000000000000000000000000'),
 ])
 def test_read_errors_are_those_of_the_keypoint_format(tmp_path, text,
                                                       message):
     path = tmp_path / 'bad.jsonl'
     path.write_text(text)
-    with pytest.raises(KeypointFileError, match=message):
+    with pytest.raises(KeypointFileError, match=re.escape(message)):
         sequence.read_keypoint_file(str(path))
 
 
@@ -139,6 +145,86 @@ def test_keypoint_file_round_trip_with_hands(tmp_path):
     movements.write_keypoint_file(track, path)
     back = sequence.select_subject(sequence.read_keypoint_file(path))
     np.testing.assert_allclose(back.hands, track.hands, atol=1e-3)
+
+
+def squat_lines(tmp_path, frames=40):
+    """The lines of a deep-squat keypoint file (key frame 20)."""
+    path = tmp_path / 'squat.jsonl'
+    movements.write_keypoint_file(movements.deep_squat_sequence(
+        frames=frames, key_frame=frames // 2), str(path))
+    return path.read_text().splitlines(keepends=True)
+
+
+@pytest.mark.parametrize('change, line', [
+    ('shuffled', None),
+    ('duplicate', 11),
+    ('swapped', 11),
+])
+def test_lines_out_of_order_or_repeated_are_refused(tmp_path, change, line):
+    """Case 17: shuffled lines used to move the key frame; now the file is
+    refused at the first line out of order, not sorted."""
+    lines = squat_lines(tmp_path)
+    if change == 'shuffled':
+        order = np.random.default_rng(3).permutation(len(lines))
+        lines = [lines[i] for i in order]
+        line = 1 + next(i for i in range(1, len(order))
+                        if order[i] < order[i - 1])
+    elif change == 'duplicate':
+        lines.insert(10, lines[9])
+    else:
+        lines[9], lines[10] = lines[10], lines[9]
+    path = tmp_path / 'changed.jsonl'
+    path.write_text(''.join(lines))
+    with pytest.raises(KeypointFileError) as error:
+        sequence.read_keypoint_file(str(path))
+    assert f'{path}, line {line}: frame ' in str(error.value)
+    assert 'does not come after frame' in str(error.value)
+
+
+def test_negative_frames_and_times_are_refused(tmp_path):
+    """Case 17: frames -60 .. -1 gave "key frame -54 at -1.80 s"."""
+    track = movements.deep_squat_sequence(frames=60, key_frame=6)
+    track.frames = track.frames - 60
+    track.times = track.times - 2.0
+    path = str(tmp_path / 'negative.jsonl')
+    movements.write_keypoint_file(track, path)
+    with pytest.raises(KeypointFileError,
+                       match=r'line 1: "frame" is -60; it must be a whole'):
+        sequence.read_keypoint_file(path)
+    track.frames = track.frames + 60
+    movements.write_keypoint_file(track, path)
+    with pytest.raises(KeypointFileError, match=r'line 1: "time" is -2.0'):
+        sequence.read_keypoint_file(path)
+
+
+@pytest.mark.parametrize('frames, times', [
+    ([0, 2, 1], [0.0, 0.1, 0.2]),          # out of order
+    ([0, 1, 1], [0.0, 0.1, 0.2]),          # repeated
+    ([0, 1, 2], [0.0, 0.1, 0.1]),          # time standing still
+    ([-1, 0, 1], [0.0, 0.1, 0.2]),         # negative frame
+    ([0, 1, 2], [-0.1, 0.1, 0.2]),         # negative time
+    ([0, 1, 10 ** 30], [0.0, 0.1, 0.2]),   # beyond int64
+    ([0, 1, 2], [0.0, 0.1, float('nan')]),
+])
+def test_records_in_memory_must_be_in_order_too(frames, times):
+    """Records built without read_keypoint_file are checked as well."""
+    records = [{'frame': f, 'time': t, 'people': [person(1)]}
+               for f, t in zip(frames, times)]
+    with pytest.raises(FmsError, match='frame'):
+        sequence.select_subject(records)
+
+
+@pytest.mark.parametrize('test, side, view, inputs',
+                         movements.EXAMPLE_TRIALS)
+def test_every_fixture_movement_passes_the_checks(tmp_path, test, side,
+                                                  view, inputs):
+    """The synthetic movements' files are valid keypoint files."""
+    track = movements.example_track(test, side, view)
+    path = str(tmp_path / 'trial.jsonl')
+    movements.write_keypoint_file(track, path)
+    back = sequence.select_subject(sequence.read_keypoint_file(path))
+    np.testing.assert_allclose(back.xy, track.xy, atol=1e-3)
+    assert back.frames.tolist() == track.frames.tolist()
 
 
 def test_fill_gaps_short_runs_only():

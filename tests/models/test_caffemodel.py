@@ -20,8 +20,10 @@ import struct
 import numpy as np
 import pytest
 
-from models.caffemodel import (CaffeModelError, parse_caffemodel,
+from models.caffemodel import (MAX_BLOB_AXES, MAX_BLOBS_PER_LAYER,
+                               MAX_LAYERS, CaffeModelError, parse_caffemodel,
                                read_caffemodel, write_caffemodel)
+from tests.peak_memory import peak_growth
 
 # Protobuf wire types.
 VARINT, FIXED64, LENGTH_DELIMITED, FIXED32 = 0, 1, 2, 5
@@ -265,6 +267,104 @@ def test_blob_shape_that_does_not_match_its_data():
     blob = blob_shape((2, 3)) + packed_floats(VALUES[:5])
     message_ = parse_error(v2_layer('ip', 'InnerProduct', [blob]))
     assert '(2, 3)' in message_ and '5 values' in message_
+
+
+# ---------------------------------------------------------------------------
+# Crafted files: memory bounded by the file's real size
+# ---------------------------------------------------------------------------
+
+
+def read_in_child(path):
+    """``(peak memory growth in MiB, error)`` of ``read_caffemodel(path)``
+    in a fresh process (see tests/peak_memory.py)."""
+    return peak_growth('from models.caffemodel import read_caffemodel',
+                       f'read_caffemodel({str(path)!r})')
+
+
+def test_huge_declared_blob_allocates_nothing(tmp_path):
+    """Unlike the .pth reader, nothing is allocated by a declared size: the
+    values are views of the memory-mapped file and a declared shape must
+    hold exactly the values present."""
+    dims = (1 << 20, 1 << 20, 1 << 10)                  # 2**50 values
+    path = tmp_path / 'huge.caffemodel'
+    path.write_bytes(v2_layer('conv1_1', 'Convolution', [
+        blob_shape(dims) + packed_floats(VALUES[:4])]))
+    growth, error = read_in_child(path)
+    assert error and error[0] == 'CaffeModelError', error
+    assert f'blob of shape {dims} holds 4 values' in error[1]
+    assert growth < 16, f'{growth:.0f} MiB'
+
+
+@pytest.mark.parametrize('dims, values', [
+    ((1 << 32, 1 << 32), 0), (((1 << 64) - 1, 2), 1)])
+def test_shape_products_are_exact(dims, values):
+    """A product that overflows 64 bits cannot pass for the values held."""
+    data = v2_layer('conv1_1', 'Convolution', [
+        blob_shape(dims) + (packed_floats(VALUES[:values]) if values
+                            else b'')])
+    assert f'blob of shape {dims} holds {values} values' in parse_error(data)
+
+
+def fixed32_values(count):
+    """One blob of ``count`` floats, each in its own fixed32 field."""
+    return v2_layer('conv1_1', 'Convolution', [
+        blob_shape([count]) + unpacked_floats([1.0]) * count])
+
+
+def empty_blobs(count):
+    """One layer with ``count`` empty blobs."""
+    return message(100, message(1, b'a') + message(7, b'') * count)
+
+
+@pytest.mark.parametrize('data, most_mib, error', [
+    (fixed32_values(500_000), 16, None),
+    (empty_blobs(5_000_000), 16, 'more than 16 blobs'),
+], ids=['value-per-field', 'empty-blobs'])
+def test_small_fields_cost_no_more_than_their_bytes(tmp_path, data,
+                                                    most_mib, error):
+    """A field of 2 to 5 bytes cost a NumPy array (hundreds of bytes): 20
+    MB of one-value fields took 1.3 GB (2.5 MB here, 160 MB), 20 MB of
+    empty blobs 3.4 GB (10 MB here, 1.7 GB).  Values split over fields are
+    now gathered into one buffer, and the objects made per field are
+    capped."""
+    path = tmp_path / 'crafted.caffemodel'
+    path.write_bytes(data)
+    growth, raised = read_in_child(path)
+    if error:
+        assert raised and error in raised[1], raised
+    else:
+        assert raised is None, raised
+    assert growth < most_mib, f'{growth:.0f} MiB'
+
+
+def test_values_split_over_fields_are_read_in_order():
+    doubles = packed_doubles([7.0, 8.0])
+    blob = (blob_shape([8]) + packed_floats([1, 2]) + unpacked_floats([3])
+            + packed_floats([4, 5]) + key(8, FIXED64) + struct.pack('<d', 6)
+            + doubles)
+    [layer] = parse_caffemodel(v2_layer('ip', 'InnerProduct', [blob])).layers
+    assert layer.blobs[0].tolist() == [1, 2, 3, 4, 5, 6, 7, 8]
+
+
+@pytest.mark.parametrize('data, fragment', [
+    (b''.join(v2_layer(f'l{i}', 'ReLU', []) for i in range(MAX_LAYERS + 1)),
+     f'more than {MAX_LAYERS} layers'),
+    (empty_blobs(MAX_BLOBS_PER_LAYER + 1),
+     f'more than {MAX_BLOBS_PER_LAYER} blobs'),
+    (v2_layer('ip', 'InnerProduct', [blob_shape([1] * (MAX_BLOB_AXES + 1))
+                                     + packed_floats([1.0])]),
+     f'more than {MAX_BLOB_AXES} dimensions'),
+], ids=['layers', 'blobs', 'dimensions'])
+def test_object_counts_are_capped(data, fragment):
+    assert fragment in parse_error(data)
+
+
+def test_caps_leave_room_for_real_models():
+    assert MAX_LAYERS >= 1000 and MAX_BLOBS_PER_LAYER >= 3
+    assert MAX_BLOB_AXES == 32                    # Caffe's kMaxBlobAxes
+    packed = v2_layer('ip', 'InnerProduct', [
+        blob_shape([1] * MAX_BLOB_AXES) + packed_floats([1.0])] * 3)
+    assert parse_caffemodel(packed).layers[0].blobs[2].ndim == MAX_BLOB_AXES
 
 
 # ---------------------------------------------------------------------------

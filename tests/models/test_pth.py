@@ -15,9 +15,11 @@ not depend on the channel counts, and the converter checks the shapes of a
 import collections
 import io
 import pickle
+import struct
 import sys
 import types
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Dict
 
@@ -27,9 +29,11 @@ import pytest
 import convert_model
 from tests.cli_checks import assert_refused, assert_same_npz
 from models import spec as specs
+from models import pth
 from models.pth import (LEGACY_MAGIC, PthError, is_pth, layer_of,
                         pth_to_caffe_model, read_pth)
 from models.synthetic import synthesize_weights, write_synthetic_caffemodel
+from tests.peak_memory import peak_growth
 
 # ---------------------------------------------------------------------------
 # Writing .pth files as torch.save does
@@ -131,17 +135,7 @@ def write_pth(path: Path, state: Dict[str, np.ndarray],
         storages, tensors = _tensors(state, utils._rebuild_tensor_v2)
         with open(path, 'wb') as f:
             if legacy:
-                for header in (LEGACY_MAGIC, 1001,
-                               {'protocol_version': 1001,
-                                'little_endian': True,
-                                'type_sizes': {'short': 2, 'int': 4,
-                                               'long': 8}}):
-                    pickle.dump(header, f, protocol=2)
-                _Pickler(f, torch.FloatStorage, True).dump(tensors)
-                pickle.dump([s.key for s in storages], f, protocol=2)
-                for storage in storages:
-                    f.write(np.int64(storage.values.size).tobytes())
-                    f.write(storage.values.tobytes())
+                _write_legacy(f, tensors, storages, torch.FloatStorage)
             else:
                 pkl = _pickle_bytes(tensors, torch.FloatStorage)
                 with zipfile.ZipFile(f, 'w', zipfile.ZIP_STORED) as archive:
@@ -152,6 +146,87 @@ def write_pth(path: Path, state: Dict[str, np.ndarray],
                                          storage.values.tobytes())
                     archive.writestr('archive/version', '3\n')
     return path
+
+
+def _write_legacy(f, tensors, storages, storage_type):
+    """The legacy format: header pickles, the object, the storage keys, then
+    each storage's int64 element count and bytes."""
+    for header in (LEGACY_MAGIC, 1001,
+                   {'protocol_version': 1001, 'little_endian': True,
+                    'type_sizes': {'short': 2, 'int': 4, 'long': 8}}):
+        pickle.dump(header, f, protocol=2)
+    _Pickler(f, storage_type, True).dump(tensors)
+    pickle.dump([s.key for s in storages], f, protocol=2)
+    for storage in storages:
+        f.write(np.int64(storage.values.size).tobytes())
+        f.write(storage.values.tobytes())
+
+
+class _Declared(_Storage):
+    """A storage that declares ``numel`` values whatever bytes it holds."""
+
+    def __init__(self, key: str, numel: int, data: bytes = b''):
+        self.key = key
+        self.values = types.SimpleNamespace(size=numel, tobytes=lambda: data)
+
+
+def write_crafted(path: Path, tensors: Dict[str, tuple], storages,
+                  legacy: bool = False, raw_members=()) -> Path:
+    """A file of ``{name: (storage, offset, size, stride)}`` tensors whose
+    ``storages`` (:class:`_Storage` or :class:`_Declared`) are written; in
+    the zip format, ``raw_members`` are ``(name, deflated bytes, CRC-32,
+    uncompressed size)`` members written as they are."""
+    torch, utils = _stand_in_torch()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(sys.modules, 'torch', torch)
+        patch.setitem(sys.modules, 'torch._utils', utils)
+        objects = collections.OrderedDict(
+            (name, _Tensor(utils._rebuild_tensor_v2, *args))
+            for name, args in tensors.items())
+        if legacy:
+            with open(path, 'wb') as f:
+                _write_legacy(f, objects, storages, torch.FloatStorage)
+            return path
+        pkl = _pickle_bytes(objects, torch.FloatStorage)
+    members = [('archive/data.pkl', zipfile.ZIP_STORED, pkl, zlib.crc32(pkl),
+                len(pkl))]
+    members += [(f'archive/data/{s.key}', zipfile.ZIP_STORED,
+                 s.values.tobytes(), zlib.crc32(s.values.tobytes()),
+                 len(s.values.tobytes())) for s in storages]
+    members += [(name, zipfile.ZIP_DEFLATED, data, crc, size)
+                for name, data, crc, size in raw_members]
+    path.write_bytes(_zip_bytes(members))
+    return path
+
+
+def _zip_bytes(members) -> bytes:
+    """A zip archive of ``(name, method, stored bytes, CRC-32, uncompressed
+    size)`` members, written by hand so that a member's data can be a
+    deflate stream made without deflating gigabytes."""
+    local, central = b'', b''
+    for name, method, data, crc, size in members:
+        name = name.encode()
+        fields = (20, 0, method, 0, 0x21, crc, len(data), size, len(name), 0)
+        central += (struct.pack('<4s6H3I5H2I', b'PK\x01\x02', 20, *fields,
+                                0, 0, 0, 0, len(local)) + name)
+        local += struct.pack('<4s5H3I2H', b'PK\x03\x04', *fields) + name + data
+    end = struct.pack('<4s4H2IH', b'PK\x05\x06', 0, 0, len(members),
+                      len(members), len(central), len(local), 0)
+    return local + central + end
+
+
+def deflated_zeros(size: int, block: int = 1 << 24):
+    """``(deflate stream, CRC-32)`` of ``size`` zero bytes (a multiple of
+    ``block``), in a fraction of a second: one block is deflated and
+    repeated (a full flush makes each copy independent of the last)."""
+    assert size % block == 0
+    zeros = bytes(block)
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    chunk = deflate.compress(zeros) + deflate.flush(zlib.Z_FULL_FLUSH)
+    crc = 0
+    for _ in range(size // block):
+        crc = zlib.crc32(zeros, crc)
+    return chunk * (size // block) + b'\x03\x00', crc
 
 
 def _pickle_bytes(obj, storage_type) -> bytes:
@@ -406,7 +481,7 @@ def test_tensor_past_its_storage_is_refused(tmp_path, capsys):
         storage = _Storage('0', np.zeros(4, np.float32))
         pkl = _pickle_bytes(collections.OrderedDict(
             {'conv1_1.weight': _Tensor(utils._rebuild_tensor_v2, storage, 2,
-                                       (1000, 1000), (1000, 1))}),
+                                       (2, 2), (2, 1))}),
             torch.FloatStorage)
     source = tmp_path / 'bad.pth'
     with zipfile.ZipFile(source, 'w') as archive:
@@ -414,6 +489,119 @@ def test_tensor_past_its_storage_is_refused(tmp_path, capsys):
         archive.writestr('archive/data/0', storage.values.tobytes())
     assert_refused(capsys, ['handnet', source, tmp_path / 'out.npz'],
                    tmp_path, 'past the end of its storage')
+
+
+# ---------------------------------------------------------------------------
+# Bombs: files that declare far more than they hold (issue case 6)
+# ---------------------------------------------------------------------------
+
+#: What a refused bomb may add to the peak memory of the reading process.
+BOMB_GROWTH_MIB = 64
+
+
+def read_in_child(source):
+    """``(peak memory growth in MiB, (error type, message))`` of
+    ``read_pth(source)`` in a fresh process."""
+    return peak_growth('from models.pth import read_pth',
+                       f'read_pth({str(source)!r})')
+
+
+def zip_bomb(tmp_path, size):
+    """A zip ``.pth`` whose one storage inflates to ``size`` zero bytes."""
+    data, crc = deflated_zeros(size)
+    return write_crafted(
+        tmp_path / 'bomb.pth',
+        {'conv1_1.weight': (_Declared('0', size // 4), 0, (size // 4,),
+                            (1,))},
+        [], raw_members=[('archive/data/0', data, crc, size)])
+
+
+def test_deflate_bomb_is_refused_before_inflating(tmp_path):
+    """A 1 MB zip whose storage inflates to 1 GiB of zeros was inflated in
+    full (a 3 MB one took 6.35 GB).  Its declared size is checked against
+    its compressed size first."""
+    source = zip_bomb(tmp_path, 1 << 30)
+    assert source.stat().st_size < 2 << 20
+    growth, error = read_in_child(source)
+    assert error and error[0] == 'PthError', error
+    assert 'would expand' in error[1] and 'archive/data/0' in error[1]
+    assert growth < BOMB_GROWTH_MIB, f'{growth:.0f} MiB'
+
+
+def test_bomb_is_one_error_line_naming_the_file(tmp_path, capsys):
+    source = zip_bomb(tmp_path, 64 << 20)
+    assert_refused(capsys, ['handnet', source, tmp_path / 'out.npz'],
+                   tmp_path, str(source), 'zip bomb')
+
+
+def test_legacy_storage_longer_than_the_file_is_refused(tmp_path):
+    """A 1.2 KB legacy file declaring a storage of 2**38 values died with a
+    MemoryError traceback (``f.read`` of 1 TiB).  The declared size must fit
+    in the bytes left in the file."""
+    numel = 1 << 38
+    storage = _Declared('0', numel, bytes(1000))
+    source = write_crafted(tmp_path / 'legacy.pth',
+                           {'conv1_1.weight': (storage, 0, (numel,), (1,))},
+                           [storage], legacy=True)
+    assert source.stat().st_size < 1500
+    growth, error = read_in_child(source)
+    assert error and error[0] == 'PthError', error
+    assert f'declares {numel} values' in error[1]
+    assert 'only 1000 bytes are left' in error[1]
+    assert growth < BOMB_GROWTH_MIB, f'{growth:.0f} MiB'
+
+
+@pytest.mark.parametrize('legacy', [False, True], ids=['zip', 'legacy'])
+def test_zero_stride_cannot_multiply_a_value(legacy, tmp_path):
+    """A tensor of 2**28 values on a storage of one, by a zero stride, made
+    a 1 GiB array; a tensor may have no more values than its storage."""
+    storage = _Storage('0', np.ones(1, np.float32))
+    source = write_crafted(
+        tmp_path / 'broadcast.pth',
+        {'conv1_1.weight': (storage, 0, (1 << 28,), (0,))}, [storage],
+        legacy=legacy)
+    growth, error = read_in_child(source)
+    assert error and error[0] == 'PthError', error
+    assert 'more values than its storage (1)' in error[1]
+    assert growth < BOMB_GROWTH_MIB, f'{growth:.0f} MiB'
+
+
+@pytest.mark.parametrize('legacy', [False, True], ids=['zip', 'legacy'])
+@pytest.mark.parametrize('opcode', [b'\x8e', b'\x96'],
+                         ids=['BINBYTES8', 'BYTEARRAY8'])
+def test_pickle_asking_for_a_huge_object_is_refused(tmp_path, legacy,
+                                                    opcode):
+    """Pickle opcodes carry lengths (2**60 bytes here) that CPython's
+    unpickler allocates before reading: a MemoryError traceback (and, for
+    BYTEARRAY8, "SystemError: deallocated bytearray object has exported
+    buffers" lines at exit).  The opcodes are walked first, without
+    building anything, and every length must fit in what follows."""
+    pkl = b'\x80\x04' + opcode + struct.pack('<Q', 1 << 60) + b'x.'
+    source = tmp_path / 'huge.pth'
+    if legacy:
+        source.write_bytes(pickle.dumps(LEGACY_MAGIC, protocol=2) + pkl)
+    else:
+        write_zip_pickle(source, pkl)
+    with pytest.raises(PthError, match='damaged .*1152921504606846976 '
+                                       'bytes'):
+        read_pth(str(source))
+
+
+@pytest.mark.parametrize('legacy', [False, True], ids=['zip', 'legacy'])
+def test_tensor_bytes_are_capped(legacy, hand_pth, monkeypatch):
+    monkeypatch.setattr(pth, 'MAX_TENSOR_BYTES', 1000)
+    with pytest.raises(PthError, match='would take more than 0.000953674 '
+                                       'MiB'):
+        read_pth(str(hand_pth(legacy)))
+
+
+@pytest.mark.parametrize('legacy', [False, True], ids=['zip', 'legacy'])
+def test_pickle_bytes_are_capped(legacy, hand_pth, monkeypatch):
+    monkeypatch.setattr(pth, 'MAX_PICKLE_BYTES', 1000)
+    message = ('or its pickles take more than' if legacy else
+               'data.pkl declares .* bytes, more than')
+    with pytest.raises(PthError, match=message):
+        read_pth(str(hand_pth(legacy)))
 
 
 def test_zip_that_is_not_torch(tmp_path, capsys):

@@ -274,3 +274,110 @@ def test_draw_people_without_parts_is_the_body_drawing():
     img = gray_image()
     np.testing.assert_array_equal(draw.draw_people(img, poses),
                                   draw.draw_person_pose(img, poses))
+
+
+# ---------------------------------------------------------------------------
+# Any coordinates (issue case 12): never an overflow, nothing drawn wrongly
+# ---------------------------------------------------------------------------
+
+#: Values that made OpenCV calls overflow or fail (1e308 and infinity:
+#: OverflowError in round; 1e30 and 3e9: not a C int) and the reader's
+#: bound; in float64, as the key-frame image passes its keypoints.
+ANY_VALUES = [1e308, -1e308, np.inf, -np.inf, np.nan, 1e30, -3e9, 2.0 ** 31,
+              1e6]
+
+
+def far_pose(value):
+    """(1, 18, 3) float64: a limb from the image to (value, 100), the other
+    joints at (150, value) or in the image."""
+    poses = np.zeros((1, entity.NUM_JOINTS, 3), np.float64)
+    poses[0, :, :2] = (150.0, value)
+    poses[0, :, 2] = 2
+    a, b = entity.LIMBS[entity.DRAWN_LIMBS[0]]
+    poses[0, a, :2], poses[0, b, :2] = (60.0, 100.0), (value, 100.0)
+    return poses
+
+
+@pytest.mark.parametrize('value', ANY_VALUES)
+def test_any_coordinates_are_drawn_without_error(value):
+    faces = np.full((1, F, 3), value)
+    faces[..., 2] = 0.8
+    hands = np.full((1, 2, H, 3), value)
+    hands[..., 0], hands[..., 2] = 50.0, 0.8       # bones along x = 50
+    img = gray_image()
+    out = draw.draw_people(img, far_pose(value), faces, hands)
+    assert out.shape == img.shape and out.dtype == np.uint8
+    np.testing.assert_array_equal(img, gray_image())
+
+
+@pytest.mark.parametrize('value', [np.nan, np.inf, -np.inf, 1e9, -1e30])
+def test_joints_and_points_not_finite_or_far_away_are_not_drawn(value):
+    img = gray_image()
+    for point in ((value, 50.0), (50.0, value)):
+        poses = np.zeros((1, entity.NUM_JOINTS, 3))
+        poses[0, 0] = (*point, 2)
+        faces = np.zeros((1, F, 3))
+        faces[0, 0] = (*point, 0.8)
+        hands = np.zeros((1, 2, H, 3))
+        hands[0, 0, 0] = (*point, 0.8)
+        out = draw.draw_people(img, poses, faces, hands)
+        np.testing.assert_array_equal(out, img)
+
+
+@pytest.mark.parametrize('far', [(1e12, 100.0), (1e308, 100.0),
+                                 (-1e12, 100.0)])
+def test_a_limb_to_a_far_joint_is_drawn_along_its_line(far):
+    limb = entity.DRAWN_LIMBS[0]
+    a, b = entity.LIMBS[limb]
+    img = gray_image()
+    poses = np.zeros((1, entity.NUM_JOINTS, 3))          # float64
+    poses[0, a] = (240.0 if far[0] < 0 else 60.0, 100.0, 2)
+    poses[0, b] = (*far, 2)
+    out = draw.draw_person_pose(img, poses)
+    expected = (1 - draw.LIMB_OPACITY) * GRAY + draw.LIMB_OPACITY * np.array(
+        entity.JOINT_COLORS_BGR[limb])
+    xs = range(100, 300, 40) if far[0] > 0 else range(0, 200, 40)
+    for x in xs:
+        np.testing.assert_allclose(out[100, x], expected, atol=1, err_msg=x)
+    assert not changed(img, out)[110:, :].any()
+
+
+def test_a_diagonal_limb_and_bone_keep_their_direction():
+    limb = entity.DRAWN_LIMBS[0]
+    a, b = entity.LIMBS[limb]
+    img = gray_image()
+    out = draw.draw_person_pose(img, pose_with(
+        {a: (20.0, 10.0), b: (20.0 + 1e12, 10.0 + 1e12)}))
+    on_line = [(20 + d, 10 + d) for d in range(20, 180, 30)]
+    assert all(changed(img, out)[y, x] for x, y in on_line)
+    assert not changed(img, out)[150:, :60].any()        # below the line
+    hand = np.zeros((1, 2, H, 3))
+    hand[0, 0, 0], hand[0, 0, 1] = (20.0, 10.0, 0.8), (20 + 1e15, 10 + 1e15,
+                                                        0.8)
+    out = draw.draw_hands(img, hand)
+    assert all(changed(img, out)[y, x] for x, y in on_line)
+    assert not changed(img, out)[150:, :60].any()
+
+
+def test_clip_segment():
+    size = SIZE                                    # (200, 300): margin 300
+    inside = ((10.5, 20.25), (290.0, 190.0))
+    assert draw.clip_segment(*inside, size) == inside
+    assert draw.clip_segment((-1e12, 100.0), (1e12, 100.0), size) == (
+        (-300.0, 100.0), (600.0, 100.0))
+    assert draw.clip_segment((0, -1e12), (0, 1e12), size) == (
+        (0.0, -300.0), (0.0, 500.0))
+    assert draw.clip_segment((700.0, 0.0), (900.0, 50.0), size) is None
+    assert draw.clip_segment((np.nan, 0.0), (10.0, 10.0), size) is None
+    assert draw.clip_segment((np.inf, 0.0), (10.0, 10.0), size) is None
+    (x0, y0), (x1, y1) = draw.clip_segment((-1e308, 5.0), (1.7e308, 5.0),
+                                           size)
+    assert -300 <= x0 <= x1 <= 600 and y0 == y1 == 5.0
+
+
+def test_drawing_area_and_drawable():
+    assert draw.drawing_area((200, 300)) == ((-300, -300), (600, 500))
+    points = np.array([[0, 0], [-300, 500], [601, 0], [np.nan, 0],
+                       [0, np.inf]])
+    assert draw.drawable(points, (200, 300)).tolist() == [
+        True, True, False, False, False]

@@ -1,13 +1,19 @@
 """Tests of pose.images: loading odd images, listing inputs, safe writing."""
+import errno
 import os
+import re
 import struct
+import threading
+import zlib
 
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from pose import images
 from pose.images import ImageError
+from tests.peak_memory import peak_growth
 
 
 def write(path, img, *params):
@@ -120,7 +126,7 @@ def test_signed_16_bit_tiff_is_refused(tmp_path):
 
 
 def test_oversized_image_is_downscaled_with_warning(tmp_path, monkeypatch):
-    monkeypatch.setattr(images, 'MAX_IMAGE_PIXELS', 1000)
+    monkeypatch.setattr(images, 'DOWNSCALE_PIXELS', 1000)
     big = np.full((50, 100, 3), 77, np.uint8)
     img, warnings = images.load_image(write(tmp_path / 'big.png', big))
     h, w = img.shape[:2]
@@ -130,11 +136,206 @@ def test_oversized_image_is_downscaled_with_warning(tmp_path, monkeypatch):
     assert '100x50' in warnings[0] and '44x22' in warnings[0]
 
 
-def test_max_pixels_argument_overrides_the_cap(tmp_path):
+def test_downscale_pixels_argument_overrides_the_cap(tmp_path):
     path = write(tmp_path / 'i.png', np.zeros((40, 40, 3), np.uint8))
-    assert images.load_image(path, max_pixels=1600)[1] == []
-    img, warnings = images.load_image(path, max_pixels=400)
+    assert images.load_image(path, downscale_pixels=1600)[1] == []
+    img, warnings = images.load_image(path, downscale_pixels=400)
     assert img.shape == (20, 20, 3) and len(warnings) == 1
+
+
+def test_the_limits_are_in_order():
+    assert 0 < images.DOWNSCALE_PIXELS < images.MAX_IMAGE_PIXELS
+
+
+# ---------------------------------------------------------------------------
+# load_image: refused before decoding (pixel limit, truncation, odd files)
+# ---------------------------------------------------------------------------
+
+
+def png_chunk(kind, data):
+    return (struct.pack('>I', len(data)) + kind + data
+            + struct.pack('>I', zlib.crc32(kind + data)))
+
+
+def black_bilevel_png(width, height, rows_per_block=1000):
+    """A valid 1-bit grayscale PNG, all black: 400 megapixels fit in a few
+    hundred KB, made in a fraction of a second, and OpenCV decodes it into
+    width x height bytes.  The zlib stream repeats one deflate block of
+    ``rows_per_block`` rows, compressed once (a full flush makes it
+    independent of what precedes it)."""
+    assert height % rows_per_block == 0
+    row = bytes(1 + (width + 7) // 8)              # filter type 0, zeros
+    rows = row * rows_per_block
+    header = zlib.compress(b'', 9)[:2]             # the 2-byte zlib header
+    block = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = block.compress(rows) + block.flush(zlib.Z_FULL_FLUSH)
+    checksum = 1
+    for _ in range(height // rows_per_block):
+        checksum = zlib.adler32(rows, checksum)
+    data = (header + block * (height // rows_per_block) + b'\x03\x00'
+            + struct.pack('>I', checksum))
+    ihdr = struct.pack('>IIBBBBB', width, height, 1, 0, 0, 0, 0)
+    return (b'\x89PNG\r\n\x1a\n' + png_chunk(b'IHDR', ihdr)
+            + png_chunk(b'IDAT', data) + png_chunk(b'IEND', b''))
+
+
+def test_bilevel_png_helper_decodes(tmp_path):
+    path = touch(tmp_path / 'b.png', black_bilevel_png(3000, 2000))
+    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    assert img.shape == (2000, 3000) and img.max() == 0
+
+
+def test_image_over_the_pixel_limit_is_refused_before_decoding(tmp_path):
+    """Issue case 7: a small PNG declaring 400 megapixels was decoded in
+    full (gigabytes) before being downscaled.  Now its header is read and
+    it is refused, naming the option that raises the limit; the process's
+    peak memory barely moves (measured in a child process)."""
+    path = touch(tmp_path / 'huge.png', black_bilevel_png(20000, 20000))
+    assert os.path.getsize(path) < 1_000_000
+    growth, error = peak_growth('from pose.images import load_image',
+                                f'load_image({path!r})')
+    assert error is not None and error[0] == 'ImageError', error
+    message = error[1]
+    assert message.count(path) == 1
+    assert '20000x20000' in message and '--max-pixels 400000000' in message
+    assert growth < 64, f'{growth:.0f} MiB'
+
+
+def test_max_pixels_raises_or_lowers_the_limit(tmp_path):
+    path = write(tmp_path / 'i.png', np.zeros((40, 50, 3), np.uint8))
+    with pytest.raises(ImageError, match='50x40.*--max-pixels 2000'):
+        images.load_image(path, max_pixels=1999)
+    img, warnings = images.load_image(path, max_pixels=2000)
+    assert img.shape == (40, 50, 3) and warnings == []
+
+
+def test_pillow_limit_is_not_changed(tmp_path):
+    limit = Image.MAX_IMAGE_PIXELS
+    path = touch(tmp_path / 'huge.png', black_bilevel_png(20000, 20000))
+    with pytest.raises(ImageError):
+        images.load_image(path)
+    assert Image.MAX_IMAGE_PIXELS == limit
+
+
+def test_format_unknown_to_pillow_is_left_to_opencv(tmp_path):
+    path = write(tmp_path / 'f.hdr', np.full((4, 5, 3), 0.5, np.float32))
+    assert images.header_size(path) is None
+    img, warnings = images.load_image(path, max_pixels=1)
+    assert img.shape == (4, 5, 3) and warnings == []
+
+
+def jpeg_bytes(img, *params):
+    ok, encoded = cv2.imencode('.jpg', img, list(params))
+    assert ok
+    return encoded.tobytes()
+
+
+def png_bytes(img):
+    ok, encoded = cv2.imencode('.png', img)
+    assert ok
+    return encoded.tobytes()
+
+
+def noise(h=48, w=64):
+    return (np.random.RandomState(0).rand(h, w, 3) * 255).astype(np.uint8)
+
+
+def with_exif_thumbnail(jpeg):
+    """``jpeg`` with an APP1 segment holding a small JPEG, as cameras store
+    a thumbnail: its end-of-image marker comes before the main image's."""
+    thumbnail = jpeg_bytes(noise(8, 8))
+    app1 = b'Exif\x00\x00' + thumbnail
+    segment = b'\xff\xe1' + struct.pack('>H', len(app1) + 2) + app1
+    return jpeg[:2] + segment + jpeg[2:]
+
+
+@pytest.mark.parametrize('make', [
+    lambda: jpeg_bytes(noise()),
+    lambda: jpeg_bytes(noise(), cv2.IMWRITE_JPEG_PROGRESSIVE, 1),
+    lambda: with_exif_thumbnail(jpeg_bytes(noise())),
+], ids=['baseline', 'progressive', 'exif-thumbnail'])
+def test_truncated_jpeg_is_refused(tmp_path, make):
+    """Issue case 16: OpenCV decodes a truncated JPEG (grey where data is
+    missing) and only libjpeg said so on stderr; the keypoint file then
+    silently lacked whoever stood in the missing part.  It is an error,
+    as an empty file is: the fix is to copy it again."""
+    data = make()
+    complete = touch(tmp_path / 'complete.jpg', data)
+    assert images.load_image(complete)[0].shape == (48, 64, 3)
+    path = touch(tmp_path / 'cut.jpg', data[:len(data) * 3 // 4])
+    assert cv2.imread(path) is not None          # what OpenCV alone does
+    with pytest.raises(ImageError, match='JPEG file is truncated') as info:
+        images.load_image(path)
+    assert str(info.value).count(path) == 1
+
+
+def test_truncated_png_is_refused(tmp_path):
+    data = png_bytes(noise())
+    for name, cut in (('mid.png', data[:len(data) // 2]),
+                      ('no-iend.png', data[:-12])):
+        path = touch(tmp_path / name, cut)
+        with pytest.raises(ImageError, match='PNG file is truncated'):
+            images.load_image(path)
+
+
+@pytest.mark.parametrize('name, data', [
+    ('motion.jpg', jpeg_bytes(noise()) + b'ftypmp42' + bytes(5000)),
+    ('padded.jpg', jpeg_bytes(noise()) + bytes(100)),
+    ('thumb.jpg', with_exif_thumbnail(jpeg_bytes(noise())) + b'\x00'),
+    ('trailer.png', png_bytes(noise()) + b'appended by some program'),
+])
+def test_data_after_the_end_marker_is_not_truncation(tmp_path, name, data):
+    img, warnings = images.load_image(touch(tmp_path / name, data))
+    assert img.shape == (48, 64, 3) and warnings == []
+
+
+@pytest.fixture
+def fifo(tmp_path):
+    """A named pipe called ``pipe.jpg``; any reader still blocked on it when
+    the test ends is released."""
+    path = str(tmp_path / 'pipe.jpg')
+    os.mkfifo(path)
+    yield path
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError:                            # no reader blocked: fine
+        pass
+
+
+def test_named_pipe_is_refused_without_reading(fifo):
+    """Issue case 18: opening a FIFO blocks until someone writes to it, so
+    a batch hung forever.  It is refused from its metadata."""
+    outcome = []
+
+    def load():
+        try:
+            images.load_image(fifo)
+        except ImageError as error:
+            outcome.append(str(error))
+    reader = threading.Thread(target=load, daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    assert not reader.is_alive(), 'load_image blocked on the named pipe'
+    assert outcome and 'is not a regular file (a named pipe)' in outcome[0]
+    assert outcome[0].count(fifo) == 1
+
+
+@pytest.mark.parametrize('make, message', [
+    (lambda d: '/dev/zero', 'is not a regular file (a character device)'),
+    (lambda d: link(d / 'loop.jpg', 'loop.jpg'), 'symbolic link loop'),
+    (lambda d: link(d / 'gone.jpg', 'moved.jpg'),
+     'broken symbolic link to moved.jpg'),
+], ids=['dev-zero', 'link-loop', 'broken-link'])
+def test_special_paths_are_named_once(tmp_path, make, message):
+    path = make(tmp_path)
+    with pytest.raises(ImageError, match=re.escape(message)) as info:
+        images.load_image(path)
+    assert str(info.value).count(path) == 1
+
+
+def link(path, target):
+    os.symlink(target, path)
+    return str(path)
 
 
 # ---------------------------------------------------------------------------
@@ -163,6 +364,26 @@ def test_explicit_files_are_kept_in_order_whatever_the_extension(tmp_path):
     make_files(tmp_path, ['b.txt', 'a.png'])
     inputs = [str(tmp_path / 'b.txt'), str(tmp_path / 'a.png')]
     assert images.list_images(inputs) == (inputs, [])
+
+
+def test_odd_entries_of_a_folder_are_listed_and_reported(tmp_path, fifo):
+    """A link loop called ``photo.jpg`` made the whole folder unlistable
+    (``is_file`` raised ELOOP), and a broken link or a pipe with an image
+    name was silently left out; now each is listed and load_image says
+    what is wrong with it, and the good images are all there."""
+    folder = tmp_path
+    good = write(folder / 'a.png', np.zeros((4, 4, 3), np.uint8))
+    loop = link(folder / 'b.jpg', 'b.jpg')
+    broken = link(folder / 'c.jpg', 'nowhere.jpg')
+    (folder / 'd.jpg').mkdir()
+    paths, errors = images.list_images([str(folder)])
+    assert errors == []
+    assert paths == [good, loop, broken, fifo]
+    for path, message in ((loop, 'symbolic link loop'),
+                          (broken, 'broken symbolic link'),
+                          (fifo, 'not a regular file')):
+        with pytest.raises(ImageError, match=message):
+            images.load_image(path)
 
 
 def test_bad_items_give_errors_and_the_batch_goes_on(tmp_path):
@@ -221,9 +442,9 @@ def test_write_atomic_failure_keeps_old_file_and_no_temp(tmp_path,
     path.write_bytes(b'old')
 
     def fail(src, dst):
-        raise OSError('disk full')
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     monkeypatch.setattr(os, 'replace', fail)
-    with pytest.raises(OSError, match='disk full'):
+    with pytest.raises(OSError, match=os.strerror(errno.ENOSPC)):
         images.write_atomic(str(path), b'new')
     assert path.read_bytes() == b'old'
     assert os.listdir(tmp_path) == ['r.json']

@@ -284,12 +284,13 @@ def test_writer_needs_an_existing_folder(tmp_path):
     ('{"frame": 0, "time": 0.0\n', 'not JSON'),
     ('[1, 2]\n', 'no "people"'),
     ('{"people": []}\n', 'no "frame" and "time"'),
-    ('{"frame": 0, "time": NaN, "people": []}\n', 'no "frame" and "time"'),
+    ('{"frame": 0, "time": NaN, "people": []}\n', '"time" is NaN'),
     ('{"frame": 0, "time": 0, "people": [{"person_id": "a"}]}\n',
-     'a person is not'),
+     'person 1: "person_id" is "a"'),
     ('{"frame": 0, "time": 0, "people": [{"pose_keypoints_2d": ["x"]}]}\n',
-     'a person is not'),
-    ('[' * 100000 + ']' * 100000 + '\n', 'not JSON'),
+     'person 1: "pose_keypoints_2d" value 0 is "x", not a number'),
+    ('{"frame": 0, "time": 0, "people": [3]}\n', 'person 1: 3 is not an'),
+    ('[' * 100000 + ']' * 100000 + '\n', 'not JSON (nested too deeply)'),
 ])
 def test_reading_a_bad_file_names_the_line(tmp_path, text, message):
     path = tmp_path / 'bad.jsonl'
@@ -297,6 +298,160 @@ def test_reading_a_bad_file_names_the_line(tmp_path, text, message):
     with pytest.raises(keypoints.KeypointFileError) as error:
         keypoints.read_keypoint_lines(str(path))
     assert message in str(error.value) and 'line 2' in str(error.value)
+    assert str(path) in str(error.value) and '\n' not in str(error.value)
+
+
+# ---------------------------------------------------------------------------
+# Reading: bounds of every value (issue cases 12 and 17)
+# ---------------------------------------------------------------------------
+
+
+def line_with(frame=0, time=0.0, people=None, **fields):
+    """One keypoint line (JSON text, allowing NaN and big integers) with one
+    ordinary person unless ``people`` is given."""
+    if people is None:
+        people = [{'person_id': [0],
+                   'pose_keypoints_2d': [10.0, 20.0, 0.5] * J}]
+    record = {'frame': frame, 'time': time, 'carried': False, **fields,
+              'version': 1.3, 'people': people}
+    return json.dumps(record)
+
+
+def person_with(field, index, value):
+    """A person whose ``field`` list holds ``value`` at ``index``."""
+    values = [10.0, 20.0, 0.5] * (J if field == 'pose_keypoints_2d' else 21)
+    values[index] = value
+    return [{'person_id': [0], field: values}]
+
+
+def read_lines_of(tmp_path, *lines):
+    path = tmp_path / 'k.jsonl'
+    path.write_text(''.join(line + '\n' for line in lines))
+    return keypoints.read_keypoint_lines(str(path))
+
+
+BAD_VALUES = [
+    # case 12: implausible or non-finite numbers
+    (line_with(people=person_with('pose_keypoints_2d', 0, 1e308)),
+     '"pose_keypoints_2d" value 0 (x of keypoint 0) is 1e+308; it must be '
+     'within +-1e+06 pixels'),
+    (line_with(people=person_with('pose_keypoints_2d', 4, -1e7)),
+     'value 4 (y of keypoint 1) is -10000000.0'),
+    (line_with(people=person_with('pose_keypoints_2d', 3, float('nan'))),
+     'value 3 (x of keypoint 1) is NaN'),
+    (line_with(people=person_with('pose_keypoints_2d', 0,
+                                  float('inf'))), 'is Infinity'),
+    (line_with(people=person_with('pose_keypoints_2d', 0, 10 ** 30)),
+     'value 0 (x of keypoint 0) is 1000000000000000000000000000000'),
+    (line_with(people=person_with('pose_keypoints_2d', 1, 10 ** 400)),
+     'value 1 (y of keypoint 0) is 1000000000000000000000000000000000000'),
+    (line_with(people=person_with('pose_keypoints_2d', 2, -0.5)),
+     'value 2 (confidence of keypoint 0) is -0.5; it must be from 0 to 100'),
+    (line_with(people=person_with('pose_keypoints_2d', 5, 1e3)),
+     '(confidence of keypoint 1) is 1000.0'),
+    (line_with(people=person_with('pose_keypoints_2d', 0, True)),
+     'value 0 is true, not a number'),
+    (line_with(people=person_with('hand_right_keypoints_2d', 60, 1e308)),
+     '"hand_right_keypoints_2d" value 60 (x of keypoint 20)'),
+    (line_with(people=person_with('face_keypoints_2d', 7, 'x')),
+     '"face_keypoints_2d" value 7 is "x"'),
+    (line_with(people=[{'pose_keypoints_2d': 7}]),
+     '"pose_keypoints_2d" is 7, not a list'),
+    (line_with(people=[{'person_id': [10 ** 30]}]),
+     '"person_id" is [1000000000000000000000000000000]; it must be a whole '
+     'number from -1 (untracked) to 2147483647'),
+    (line_with(people=[{'person_id': -2}]), '"person_id" is -2'),
+    (line_with(people=[{'person_id': [True]}]), '"person_id" is [true]'),
+    (line_with(frame=10 ** 30), '"frame" is 1000000000000000000000000000000; '
+     'it must be a whole number from 0 to 2147483647'),
+    (line_with(frame=1e308), '"frame" is 1e+308'),
+    (line_with(frame=2.5), '"frame" is 2.5'),
+    (line_with(frame='3'), '"frame" is "3"'),
+    (line_with(frame=True), '"frame" is true'),
+    (line_with(time=float('inf')), '"time" is Infinity; it must be a number '
+     'of seconds from 0 to 1e+09'),
+    (line_with(time=1e308), '"time" is 1e+308'),
+    (line_with(carried='yes'), '"carried" is "yes"; give true or false'),
+    (line_with(decode_failed=1), '"decode_failed" is 1'),
+    # case 17: negative frames and times
+    (line_with(frame=-54), '"frame" is -54'),
+    (line_with(time=-1.8), '"time" is -1.8'),
+    # a number too long for Python's int conversion is not JSON either
+    ('{"frame": ' + '9' * 5000 + ', "time": 0, "people": []}',
+     'line 2 is not JSON (Exceeds the limit'),
+    ('{"frame": 0, "time": 0, "people": [{"pose_keypoints_2d": '
+     + '[' * 100000 + ']' * 100000 + '}]}', 'not JSON (nested too deeply)'),
+]
+
+
+@pytest.mark.parametrize('text, message', BAD_VALUES)
+def test_implausible_values_are_refused_naming_file_line_and_field(
+        tmp_path, text, message):
+    with pytest.raises(keypoints.KeypointFileError) as error:
+        read_lines_of(tmp_path, line_with(), text)
+    text = str(error.value)
+    assert message in text
+    assert text.startswith(f'{tmp_path / "k.jsonl"}, line 2')
+    assert '\n' not in text and len(text) < 400
+
+
+def test_values_at_the_bounds_are_read(tmp_path):
+    bound, top = keypoints.MAX_ABS_COORDINATE, keypoints.MAX_CONFIDENCE
+    pose = [-bound, bound, top, 0, 0, 0] * (J // 2)
+    first = line_with(frame=0, time=0, people=[
+        {'person_id': -1, 'pose_keypoints_2d': pose}])
+    last = line_with(frame=keypoints.MAX_FRAME_INDEX,
+                     time=keypoints.MAX_TIME, people=[
+                         {'person_id': [keypoints.MAX_PERSON_ID],
+                          'pose_keypoints_2d': None}])
+    whole_float = '{"frame": 3.0, "time": 0.1, "people": []}'
+    assert len(read_lines_of(tmp_path, first, whole_float, last)) == 3
+
+
+@pytest.mark.parametrize('frames, times, line, message', [
+    ([0, 1, 1], [0, 0.1, 0.2], 3,
+     'frame 1 does not come after frame 1 of line 2'),
+    ([0, 2, 1], [0, 0.2, 0.1], 3,
+     'frame 1 does not come after frame 2 of line 2'),
+    ([5, 6, 7, 0], [0.5, 0.6, 0.7, 0], 4, 'frame 0 does not come after'),
+    ([0, 1, 2], [0, 0.2, 0.2], 3,
+     'time 0.2 s of frame 2 does not come after time 0.2 s of frame 1'),
+    ([0, 1, 2], [0, 0.2, 0.1], 3, 'time 0.1 s of frame 2 does not come'),
+])
+def test_frames_out_of_order_or_repeated_are_an_error(tmp_path, frames,
+                                                      times, line, message):
+    """Case 17: lines are not sorted but refused, naming the line."""
+    with pytest.raises(keypoints.KeypointFileError) as error:
+        read_lines_of(tmp_path, *(line_with(frame=f, time=t)
+                                  for f, t in zip(frames, times)))
+    assert f'k.jsonl, line {line}: {message}' in str(error.value)
+    assert '\n' not in str(error.value)
+
+
+def test_blank_lines_do_not_break_the_order(tmp_path):
+    records = read_lines_of(tmp_path, line_with(frame=0), '',
+                            line_with(frame=4, time=0.4), '  ')
+    assert [r['frame'] for r in records] == [0, 4]
+
+
+def test_video_output_with_faces_hands_and_large_values_reads_back(tmp_path):
+    """What the video command writes (frame_record of openpose_json, with
+    face and hand keypoints, tracked ids, confidences above 1 and keypoints
+    beyond the frame) passes the checks unchanged."""
+    poses = numbered_poses(2)
+    poses[1, 3, :2] = (-40.5, 9999.25)
+    confidences = numbered_confidences(2) * 100 + 0.5     # up to 36.5
+    records = []
+    for index in range(4):
+        document = keypoints.openpose_json(
+            poses, confidences, faces=numbered_parts((2, F), 1000),
+            hands=numbered_parts((2, 2, H), 5000), person_ids=[index, 7])
+        records.append(keypoints.frame_record(
+            index, index / 29.97, None if index == 2 else document,
+            carried=index == 3))
+    path = str(tmp_path / 'video.jsonl')
+    keypoints.write_keypoint_lines(path, records)
+    assert keypoints.read_keypoint_lines(path) == records
 
 
 def test_reading_a_missing_or_empty_file(tmp_path):

@@ -15,8 +15,8 @@ from pose.video_io import (FrameReader, VideoError, VideoWriter,
                            default_output_path)
 from tests.video_clips import (JPEG_SOI, count_frames,
                                damage_mjpeg_frame,
-                               frame_level, grey, level, make_clip,
-                               set_mp4_rotation)
+                               frame_level, full_disk_writer, grey, level,
+                               make_clip, set_mp4_rotation)
 
 def read_all(source, **kwargs):
     """``(reader, frames)`` after iterating a whole FrameReader."""
@@ -263,6 +263,27 @@ def test_bad_start_or_end_raises(tmp_path, start, end, message):
         FrameReader(path, start=start, end=end)
 
 
+def test_start_after_the_end_of_a_cut_off_file_says_what_it_holds(
+        tmp_path):
+    """The container announces 20 frames (2 s) but the file holds 10: a
+    start at 1.5 s is not "at or after the end of the video (2 s)"."""
+    path = make_clip(tmp_path / 'cut.avi', frames=20)
+    data = open(path, 'rb').read()
+    tenth = [i for i in range(len(data)) if data.startswith(JPEG_SOI, i)][10]
+    open(path, 'wb').write(data[:tenth])
+    with pytest.raises(VideoError) as error:
+        FrameReader(path, start=1.5)
+    message = str(error.value)
+    assert 'it holds 10 frame(s) (1 s at 10 fps)' in message
+    assert 'announces 20 frames (2 s)' in message and 'cut off' in message
+
+
+def test_an_infinite_end_is_the_end(tmp_path):
+    path = make_clip(tmp_path / 'clip.avi', frames=20, fps=10)
+    _, frames = read_all(path, start=1.5, end=float('inf'))
+    assert [f.index for f in frames] == list(range(15, 20))
+
+
 def test_start_beyond_a_stream_of_unknown_length_raises(fake_capture):
     fake_capture(FakeCapture([grey((8, 8), 0)] * 5, fps=10))
     with pytest.raises(VideoError, match='after the end'):
@@ -440,6 +461,54 @@ def test_writer_that_is_not_committed_leaves_nothing(tmp_path, stop):
     assert listing(tmp_path) == ['out.mp4']
     assert existing.read_bytes() == b'old result'
     writer.abort()                       # idempotent
+
+
+@pytest.mark.parametrize('name,cut,found', [
+    ('out.avi', False, 'reads back with 3 of the 8 frames written'),
+    ('out.mp4', True, 'cannot be opened again'),
+])
+def test_a_video_that_does_not_read_back_whole_is_not_saved(
+        tmp_path, monkeypatch, name, cut, found):
+    """OpenCV says nothing when its writes fail (a full disk): the file is
+    read back before the rename, and one that is cut off is deleted and
+    leaves the previous file of that name as it was."""
+    existing = tmp_path / name
+    existing.write_bytes(b'a good earlier result')
+    monkeypatch.setattr(cv2, 'VideoWriter', full_disk_writer(3, cut))
+    writer = VideoWriter(str(existing), 10, (64, 48))
+    for i in range(8):
+        writer.write(grey((64, 48), level(i)))
+    with pytest.raises(VideoError) as error:
+        writer.commit()
+    assert str(error.value).startswith(f'{existing}: the video written '
+                                       f'{found}')
+    assert 'not saved' in str(error.value)
+    assert existing.read_bytes() == b'a good earlier result'
+    assert listing(tmp_path) == [name]
+
+
+def test_a_full_disk_fails_the_next_write(tmp_path, monkeypatch):
+    """The writer checks the free space after every frame, so a run on a
+    full disk stops at once rather than after the whole video."""
+    monkeypatch.setattr(video_io, '_free_bytes', lambda folder: 0)
+    writer = VideoWriter(str(tmp_path / 'out.mp4'), 10, (64, 48))
+    with pytest.raises(VideoError, match='the disk is full'):
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            writer.write(grey((64, 48), 0))
+            time.sleep(0.01)
+    writer.abort()
+    assert listing(tmp_path) == []
+
+
+def test_finish_checks_before_the_rename(tmp_path):
+    path = tmp_path / 'out.avi'
+    writer = VideoWriter(str(path), 10, (64, 48))
+    writer.write(grey((64, 48), 0))
+    writer.finish()
+    assert listing(tmp_path) == [os.path.basename(writer.temp_path)]
+    writer.abort()                       # a finished writer can still go
+    assert listing(tmp_path) == []
 
 
 def test_writer_misuse_raises(tmp_path):

@@ -1,12 +1,18 @@
-"""The frame loop with a stand-in detector: ids, carrying, batching."""
+"""The frame loop with a stand-in detector: ids, carrying, batching;
+outputs that cannot be written whole."""
+import errno
+import os
+
+import cv2
 import numpy as np
 import pytest
 
 from tests.fixtures import ground_truth_maps
+from tests.video_clips import full_disk_writer
 from pose.detection import Detection
 from pose.keypoints import KeypointLinesWriter, read_keypoint_lines
-from pose.video_io import Frame
-from pose.video_pipeline import Outputs, Summary, process_video
+from pose.video_io import Frame, VideoError, VideoWriter
+from pose.video_pipeline import Outputs, Summary, _commit_all, process_video
 
 SIZE = (200, 120)        # (width, height) of the frames
 
@@ -129,3 +135,48 @@ def test_tracker_sees_real_frame_gaps(tmp_path, every):
     the gap)."""
     _, records = run(tmp_path, WalkingPeople(), every=every, count=30)
     assert_one_id_each(records)
+
+
+class FullDiskLines(KeypointLinesWriter):
+    """Keypoint lines on a disk that fills up after ``room`` lines."""
+
+    def __init__(self, path, room):
+        super().__init__(path)
+        self.room = room
+
+    def write_frame(self, record):
+        if self.lines >= self.room:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        super().write_frame(record)
+
+
+def test_a_full_disk_on_the_keypoint_lines_names_the_file(tmp_path):
+    path = tmp_path / 'k.jsonl'
+    lines = FullDiskLines(str(path), room=3)
+    with pytest.raises(VideoError) as error:
+        process_video(frames(10), WalkingPeople(),
+                      Outputs(None, lines, None, SIZE))
+    assert str(error.value).startswith(
+        f'{path}: cannot write the file (No space left on device)')
+    lines.abort()
+    assert os.listdir(tmp_path) == []
+
+
+def test_nothing_is_published_when_the_video_does_not_read_back(
+        tmp_path, monkeypatch):
+    """Both outputs are checked before either is renamed into place: a
+    video cut off by a full disk keeps the keypoint lines from being
+    published too, and the earlier files of those names stay."""
+    video_path, lines_path = tmp_path / 'out.avi', tmp_path / 'k.jsonl'
+    video_path.write_bytes(b'old video')
+    lines_path.write_bytes(b'old lines\n')
+    monkeypatch.setattr(cv2, 'VideoWriter', full_disk_writer(2))
+    video = VideoWriter(str(video_path), 10, SIZE)
+    lines = KeypointLinesWriter(str(lines_path))
+    process_video(frames(6), WalkingPeople(),
+                  Outputs(video, lines, None, SIZE))
+    with pytest.raises(VideoError, match='reads back with 2 of the 6'):
+        _commit_all([video, lines])
+    assert video_path.read_bytes() == b'old video'
+    assert lines_path.read_bytes() == b'old lines\n'
+    assert sorted(os.listdir(tmp_path)) == ['k.jsonl', 'out.avi']
