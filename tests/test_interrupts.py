@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from common.errors import Interrupted
+
 ROOT = Path(__file__).resolve().parent.parent
 #: Bit of a signal in /proc/PID/status's SigCgt mask.
 CAUGHT = 'SigCgt:'
@@ -64,3 +66,27 @@ def test_a_signal_while_starting_is_one_line(tmp_path, script, signum):
     assert len(lines) == 1, lines
     assert lines[0].startswith(f'{script}: error: interrupted')
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize('stop', [KeyboardInterrupt,
+                                  lambda: Interrupted(signal.SIGTERM)],
+                         ids=['SIGINT', 'SIGTERM'])
+def test_a_signal_while_the_weights_load_leaves_no_file(tmp_path, capsys,
+                                                        monkeypatch, stop):
+    """The networks (face and hands included) load before any output is
+    opened, so a stop then leaves nothing to clean up."""
+    import video_pose_detector
+    from tests.video_clips import make_clip
+
+    def load(options):
+        assert options.face and options.hands
+        raise stop()
+    monkeypatch.setattr('pose.video_pipeline.load_detectors', load)
+    clip = make_clip(tmp_path / 'clip.avi', frames=3)
+    status = video_pose_detector.main(
+        ['--video', clip, '--face', '--hands', '--json',
+         str(tmp_path / 'clip.jsonl'), '--out', str(tmp_path / 'pose.mp4')])
+    lines = capsys.readouterr().err.splitlines()
+    assert status in (130, 143) and len(lines) == 1
+    assert 'interrupted' in lines[0]
+    assert os.listdir(tmp_path) == ['clip.avi']
