@@ -120,9 +120,23 @@ def _analyze_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f'output folder (default {DEFAULT_RESULTS_DIR})')
     parser.add_argument('--person-id', type=int, metavar='ID',
                         help='the tracked person to follow (default: the '
-                             'one present in most frames)')
+                             'one who moves most through the clip)')
     parser.add_argument('--pain', action='store_true',
                         help='the subject reported pain (score 0)')
+    parser.add_argument('--clearing-pain', action='store_true',
+                        help='pain in the test\'s clearing test (score 0): '
+                             'shoulder clearing for shoulder_mobility, '
+                             'press-up for trunk_stability_pushup, '
+                             'rock-back for rotary_stability')
+    parser.add_argument('--hand-length-cm', type=float, metavar='CM',
+                        help='shoulder mobility: the hand length measured '
+                             'before the test (distal wrist crease to the '
+                             'tip of the longest finger); needs '
+                             '--stature-cm')
+    parser.add_argument('--stature-cm', type=float, metavar='CM',
+                        help='the subject\'s standing height, for the pixel '
+                             'scale of --hand-length-cm (the body height in '
+                             'pixels is read from the ankles and shoulders)')
     parser.add_argument('--heels-raised', action='store_true',
                         help='deep squat performed with the heels on a board')
     parser.add_argument('--sex', choices=('male', 'female'),
@@ -142,7 +156,10 @@ def trial_request(args: argparse.Namespace) -> TrialRequest:
         input=args.input, test=args.test, view=args.view, side=args.side,
         out_dir=args.out, subject=args.subject, person_id=args.person_id,
         inputs={'pain': args.pain, 'heels_raised': args.heels_raised,
-                'sex': args.sex, 'pattern': args.pattern},
+                'sex': args.sex, 'pattern': args.pattern,
+                'clearing_pain': args.clearing_pain or None,
+                'hand_length_cm': args.hand_length_cm,
+                'stature_cm': args.stature_cm},
         thresholds=args.thresholds)
 
 

@@ -34,7 +34,8 @@ view both sides project onto about the same place):
   ``back_knee_height`` (front ankle y - back knee y, in front shank
   lengths); front: ``trunk_lateral_lean``, ``knee_alignment`` (|frontal
   knee deviation| of the front leg, degrees).
-* shoulder_mobility: ``fist_distance`` (hand lengths).
+* shoulder_mobility: ``fist_distance`` (closest points of the two fists,
+  in hand lengths: see :func:`_fist_gap` and :func:`_hand_length`).
 * aslr: ``leg_raise`` (angle between raised hip->ankle and down hip->ankle),
   ``ankle_position`` (raised ankle projected onto the down leg: knee 0,
   hip 1).
@@ -61,7 +62,8 @@ from fms.measurements import (CENTRAL, OPPOSITE, TESTED, Anchor, Measurement,
                               Measurements)
 from fms.protocol import check_side, check_test, check_view
 from fms.results import Analysis
-from fms.scoring import evaluate
+from fms.criteria import check_clearing
+from fms.scoring import check_observable, evaluate
 from fms.sequence import DEFAULT_TRACK_PARAMS, Track, TrackParams, \
     prepare_track
 from fms.thresholds import test_thresholds
@@ -69,16 +71,53 @@ from fms.thresholds import test_thresholds
 #: Hand length / forearm length when there are no hand keypoints: hand
 #: 0.108 H, forearm 0.146 H (Drillis & Contini 1966, in Winter 2009).
 HAND_PER_FOREARM = 0.108 / 0.146
-#: Percentile of the wrist (0) -> middle fingertip (12) lengths taken as
-#: the hand length: the fists curl the fingertips toward the wrist, so the
-#: longer (open-hand) frames measure the hand, not the median.
+#: Percentile of the open-hand wrist (0) -> middle fingertip (12) lengths
+#: taken as the hand length (the longer frames: a hand seen flat).
 HAND_LENGTH_PERCENTILE = 90
-#: Hand keypoints of the wrist and of the middle fingertip.
+#: Hand keypoints of the wrist and of the middle fingertip, and the middle
+#: finger's chain from its knuckle to its tip.
 HAND_WRIST, HAND_MIDDLE_TIP = 0, 12
+MIDDLE_FINGER = (9, 10, 11, 12)
+#: A hand is open when its wrist-to-middle-fingertip distance is at least
+#: this fraction of the finger chain's length (wrist, knuckle, joints,
+#: tip): a fist curls the chain back.
+OPEN_HAND_STRAIGHTNESS = 0.9
+#: How far a clenched fist reaches beyond its wrist, in hand lengths, for
+#: the fists' closest points without hand keypoints: the middle finger's
+#: proximal joint, about the knuckles (0.45) plus a phalanx' thickness
+#: (our estimate).
+FIST_REACH_HANDS = 0.55
+#: Shoulder height above the ankle, as a fraction of the stature (0.818 H -
+#: 0.039 H: Drillis & Contini 1966, in Winter 2009).
+SHOULDER_ABOVE_ANKLE = 0.818 - 0.039
 #: Push-up phases, as fractions of the largest shoulder rise: the lift
 #: (judged for one-unit movement) and before it (hands measured lying).
 LIFT_FRACTION = 0.5
 PRE_LIFT_FRACTION = 0.1
+#: The detected moving side must do the movement at least this many times
+#: more than the other side for a ``--side`` mismatch to be an error.
+SIDE_MARGIN = 2.0
+#: Fewer frames than this is no movement at all.
+MIN_FRAMES = 3
+#: Least movement of a trial, else the clip is refused (our choice, well
+#: below the movements of a real trial): the hip lowers this many trunk
+#: lengths (deep squat, in-line lunge); the stepping ankle rises this many
+#: stance shank lengths (hurdle step); the raised ankle travels this many
+#: shank lengths (ASLR); the shoulders rise this many trunk lengths
+#: (push-up); the moving wrist travels this many trunk lengths (rotary
+#: stability).
+MIN_HIP_DROP_TRUNKS = 0.15
+MIN_STEP_SHANKS = 0.3
+MIN_LEG_TRAVEL_SHANKS = 0.3
+MIN_SHOULDER_RISE_TRUNKS = 0.1
+MIN_REACH_TRUNKS = 0.3
+#: Head cues for the push-up's hand position when the nose is not found:
+#: (name, joints) in order of preference, with the ratio of the
+#: shoulder-to-nose height to the shoulder-to-cue height along the body
+#: (nose 0.09 H, eyes 0.11 H, ears 0.10 H above the neck: our
+#: approximation of Drillis & Contini 1966, as in tests/fixtures).
+HEAD_CUES = (('nose', ('Nose',), 1.0), ('eyes', ('Eye',), 0.09 / 0.11),
+             ('ears', ('Ear',), 0.09 / 0.10))
 
 
 @dataclasses.dataclass
@@ -93,6 +132,7 @@ class Measures:
     key_reason: str
     measurements: Measurements
     lines: Dict[str, List[Tuple[str, str]]]
+    notes: List[str] = dataclasses.field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------
@@ -139,6 +179,39 @@ def _nan_stat(function, values: np.ndarray) -> Optional[float]:
     return finite_or_none(function(finite)) if finite.size else None
 
 
+def _trunk_length(xy: np.ndarray) -> float:
+    """Median hip-to-shoulder distance (mid points) in pixels, the scale of
+    the movement checks (NaN when never found)."""
+    d = geo.distance(_mid(xy, 'Hip'), _mid(xy, 'Shoulder'))
+    return float(np.nanmedian(d)) if np.isfinite(d).any() else float('nan')
+
+
+def _moved(test: str, amount: Optional[float], least: float,
+           missing: str) -> None:
+    """FmsError naming the movement ``missing`` when ``amount`` (None: not
+    measured) is below ``least``: a clip without the tested pattern."""
+    if amount is not None and np.isfinite(amount) and amount < least:
+        raise FmsError(f'{test}: {missing} in this clip: give a keypoint '
+                       f'file or video of the whole trial')
+
+
+def _check_side(test: str, given: str, scores: Mapping[str, float],
+                what: str, least: float = 0.1) -> None:
+    """FmsError when the movement shows the other side than ``given``:
+    ``scores`` (side -> how much that side does the movement, in body
+    units) must favour the other side clearly (:data:`SIDE_MARGIN` times,
+    and by at least ``least``) for the check to speak."""
+    other = geo.other_side(given)
+    mine, theirs = scores.get(given), scores.get(other)
+    if mine is None or theirs is None or not np.isfinite(theirs):
+        return
+    mine = mine if np.isfinite(mine) else 0.0
+    if theirs > SIDE_MARGIN * max(mine, 0.0) and theirs - mine > least:
+        raise FmsError(f'{test}: the movement shows the {other} side ({what} '
+                       f'is the {other} one), but --side {given} was given: '
+                       f'run with --side {other}')
+
+
 #: Anchors of the trunk measures: between the hips, and at the neck (for a
 #: second trunk value of the same trial).
 TRUNK = Anchor('Hip', CENTRAL)
@@ -155,6 +228,8 @@ def _deep_squat(track: Track, side, view: str, inputs) -> Measures:
     xy = track.xy
     hip = _mid(xy, 'Hip')
     key = _key(hip[:, 1], True, 'the hip height')
+    _moved('deep_squat', (_nan_stat(np.ptp, hip[:, 1]) or 0.0)
+           / _trunk_length(xy), MIN_HIP_DROP_TRUNKS, 'the hip never lowers')
     curves = {'hip_y': hip[:, 1]}
     units = {'hip_y': 'px'}
     if view == 'side':
@@ -218,6 +293,11 @@ def _hurdle_step(track: Track, side: str, view: str, inputs) -> Measures:
              'hurdle_step', view, FULL_BODY.format(view=view))
     shank = np.nanmedian(geo.distance(stance['Knee'], stance['Ankle']))
     height = (stance['Ankle'][:, 1] - step['Ankle'][:, 1]) / shank
+    rises = {side: _nan_stat(np.max, height) or 0.0,
+             other: _nan_stat(np.max, -height) or 0.0}
+    _moved('hurdle_step', max(rises.values()), MIN_STEP_SHANKS,
+           'no foot ever lifts (no step)')
+    _check_side('hurdle_step', side, rises, 'the stepping leg')
     key = _key(height, True, 'the stepping ankle height')
     curves = {'stepping_ankle_height': height}
     units = {'stepping_ankle_height': 'shank lengths'}
@@ -262,8 +342,18 @@ def _inline_lunge(track: Track, side: str, view: str, inputs) -> Measures:
     _require({'hip': hip, 'shoulder': shoulder}, 'inline_lunge', view,
              FULL_BODY.format(view=view))
     key = _key(hip[:, 1], True, 'the hip height')
+    _moved('inline_lunge', (_nan_stat(np.ptp, hip[:, 1]) or 0.0)
+           / _trunk_length(xy),
+           MIN_HIP_DROP_TRUNKS, 'the hip never lowers')
     curves, units = {'hip_y': hip[:, 1]}, {'hip_y': 'px'}
     front = {j: geo.joint(xy, j, side) for j in ('Hip', 'Knee', 'Ankle')}
+    # the back knee lowers toward the board: the front knee is the higher
+    # one at the lowest hip position
+    knee_gap = (geo.joint(xy, 'Knee', back)[key, 1] - front['Knee'][key, 1]) \
+        / _trunk_length(xy)
+    if np.isfinite(knee_gap):
+        _check_side('inline_lunge', side, {side: knee_gap, back: -knee_gap},
+                    'the front leg (the higher knee at the bottom)')
     if view == 'side':
         back_knee = geo.joint(xy, 'Knee', back)
         _require({f'{side} knee': front['Knee'], f'{side} ankle':
@@ -302,23 +392,31 @@ def _inline_lunge(track: Track, side: str, view: str, inputs) -> Measures:
                     'y)', measured, lines)
 
 
-def _fists(track: Track) -> Tuple[np.ndarray, np.ndarray, float, bool]:
-    """``(left, right, hand_length, estimated)``: (T, 2) fist centres
-    (mean of the found hand keypoints) and the hand length in pixels, or
-    the wrists and a hand length estimated from the forearms."""
+def _fist_gap(track: Track) -> Tuple[np.ndarray, bool]:
+    """``(gap, estimated)``: (T,) pixel distance between the closest points
+    of the two fists (FMS), from the hand keypoints: the smallest distance
+    between a found keypoint of one hand and one of the other; without
+    hand keypoints, the wrists' distance less each fist's reach beyond its
+    wrist (:data:`FIST_REACH_HANDS` hand lengths of the forearm estimate),
+    ``estimated`` True."""
     hands = track.hands
     if hands is not None:
-        found = np.isfinite(hands).all(axis=-1)                # (T, 2, 21)
-        with np.errstate(invalid='ignore', divide='ignore'):
-            centres = np.where(found[..., None], hands, 0.0).sum(axis=2) \
-                / found.sum(axis=2)[..., None]                 # (T, 2, 2)
-        lengths = geo.distance(hands[:, :, HAND_WRIST],
-                               hands[:, :, HAND_MIDDLE_TIP]).ravel()
-        both = np.isfinite(centres).all(axis=(1, 2))
-        if both.any() and np.isfinite(lengths).any():
-            return (centres[:, LEFT_HAND], centres[:, RIGHT_HAND],
-                    float(np.nanpercentile(
-                lengths, HAND_LENGTH_PERCENTILE)), False)
+        left, right = hands[:, LEFT_HAND], hands[:, RIGHT_HAND]  # (T, 21, 2)
+        pairs = np.linalg.norm(left[:, :, None] - right[:, None], axis=-1)
+        found = np.isfinite(pairs)
+        if found.any(axis=(1, 2)).any():
+            gap = np.where(found, pairs, np.inf).min(axis=(1, 2))
+            return np.where(np.isfinite(gap), gap, np.nan), False
+    xy = track.xy
+    wrists = geo.distance(geo.joint(xy, 'Wrist', 'left'),
+                          geo.joint(xy, 'Wrist', 'right'))
+    reach = 2 * FIST_REACH_HANDS * _forearm_hand_length(track)
+    return np.maximum(wrists - reach, 0.0), True
+
+
+def _forearm_hand_length(track: Track) -> float:
+    """Hand length in pixels estimated from the forearms (elbow to wrist,
+    :data:`HAND_PER_FOREARM`)."""
     xy = track.xy
     forearms = np.concatenate([geo.distance(geo.joint(xy, 'Elbow', s),
                                             geo.joint(xy, 'Wrist', s))
@@ -327,27 +425,111 @@ def _fists(track: Track) -> Tuple[np.ndarray, np.ndarray, float, bool]:
         raise FmsError('shoulder_mobility: no hand keypoints and no forearm '
                        '(elbow and wrist) found: film the arms from behind '
                        'or run video_pose_detector.py with hands')
-    return (geo.joint(xy, 'Wrist', 'left'), geo.joint(xy, 'Wrist', 'right'),
-            HAND_PER_FOREARM * float(np.nanmedian(forearms)), True)
+    return HAND_PER_FOREARM * float(np.nanmedian(forearms))
+
+
+def _open_hand_length(track: Track) -> Optional[float]:
+    """Wrist to middle fingertip in pixels over the frames where a hand is
+    open (its middle finger straight: the wrist-to-tip distance at least
+    :data:`OPEN_HAND_STRAIGHTNESS` of the finger chain's length), the
+    :data:`HAND_LENGTH_PERCENTILE` percentile; None without an open hand."""
+    hands = track.hands
+    if hands is None:
+        return None
+    chain = [HAND_WRIST] + list(MIDDLE_FINGER)
+    length = geo.distance(hands[..., HAND_WRIST, :],
+                          hands[..., HAND_MIDDLE_TIP, :])          # (T, 2)
+    along = sum(geo.distance(hands[..., a, :], hands[..., b, :])
+                for a, b in zip(chain, chain[1:]))
+    with np.errstate(invalid='ignore', divide='ignore'):
+        straight = length >= OPEN_HAND_STRAIGHTNESS * along
+    lengths = length[straight & np.isfinite(length)]
+    if not lengths.size:
+        return None
+    return float(np.percentile(lengths, HAND_LENGTH_PERCENTILE))
+
+
+def _body_height_px(xy: np.ndarray) -> float:
+    """The standing body height in pixels: median vertical distance from
+    the ankles to the shoulders over :data:`SHOULDER_ABOVE_ANKLE` of the
+    stature (shoulder 0.818 H, ankle 0.039 H: Drillis & Contini 1966, in
+    Winter 2009)."""
+    rise = _mid(xy, 'Ankle')[:, 1] - _mid(xy, 'Shoulder')[:, 1]
+    if not np.isfinite(rise).any():
+        raise FmsError('shoulder_mobility: --stature-cm needs the ankles and '
+                       'shoulders in the frame to set the pixel scale')
+    return float(np.nanmedian(rise)) / SHOULDER_ABOVE_ANKLE
+
+
+def _hand_length(track: Track, inputs: Mapping) -> Tuple[float, str, bool]:
+    """``(pixels, source, estimated)``: the hand length (FMS: distal wrist
+    crease to the tip of the longest finger, measured before the test):
+    ``inputs['hand_length_cm']`` at the pixel scale of
+    ``inputs['stature_cm']`` and the body height in pixels
+    (:func:`_body_height_px`) when given; else an open hand measured in the
+    clip (:func:`_open_hand_length`); else estimated from the forearms."""
+    given = inputs.get('hand_length_cm')
+    if given is not None:
+        stature = inputs.get('stature_cm')
+        if not stature:
+            raise FmsError('shoulder_mobility: --hand-length-cm needs '
+                           '--stature-cm (the pixel scale)')
+        scale = _body_height_px(track.xy) / float(stature)
+        return (float(given) * scale, f'hand length {float(given):g} cm as '
+                f'given, at {scale:.2f} px/cm from the stature '
+                f'{float(stature):g} cm', False)
+    measured = _open_hand_length(track)
+    if measured is not None:
+        return measured, 'hand length measured from an open hand in the ' \
+            'clip', False
+    return (_forearm_hand_length(track), 'hand length estimated from the '
+            'forearm (hand 0.108 H, forearm 0.146 H, Drillis & Contini '
+            '1966): give --hand-length-cm and --stature-cm', True)
 
 
 def _shoulder_mobility(track: Track, side: str, view: str,
                        inputs) -> Measures:
-    left, right, hand_length, estimated = _fists(track)
-    _require({'left fist or wrist': left, 'right fist or wrist': right},
+    gap, fists_estimated = _fist_gap(track)
+    _require({'left and right fists or wrists': gap[:, None]},
              'shoulder_mobility', view, 'film both hands, from behind')
-    distance = geo.distance(left, right) / hand_length
+    hand_length, source, estimated = _hand_length(track, inputs)
+    distance = gap / hand_length
     key = _key(distance, False, 'the fist distance')
+    # the upper hand (reaching down from over the shoulder) is the higher
+    # wrist at the closest approach
+    wrists = {s: geo.joint(track.xy, 'Wrist', s)[key, 1]
+              for s in ('left', 'right')}
+    other = geo.other_side(side)
+    higher = (wrists[other] - wrists[side]) / _trunk_length(track.xy)
+    if np.isfinite(higher):
+        _check_side('shoulder_mobility', side, {side: higher,
+                                                other: -higher},
+                    'the upper hand')
     curves, units = {'fist_distance': distance}, {'fist_distance':
                                                   'hand lengths'}
     measured = _at(curves, units, key, {'fist_distance': Anchor('Wrist')})
     measured.update(hand_length_px=Measurement(hand_length, 'px'),
                     hand_length_estimated=Measurement(
-                        1.0 if estimated else 0.0, 'flag'))
-    return Measures(curves, units, key, 'smallest fist distance', measured,
+                        1.0 if estimated else 0.0, 'flag'),
+                    fist_distance_estimated=Measurement(
+                        1.0 if fists_estimated else 0.0, 'flag'))
+    notes = [source]
+    if fists_estimated:
+        notes.append(f'fist distance estimated: no hand keypoints, so the '
+                     f'wrists\' distance less {FIST_REACH_HANDS:g} hand '
+                     f'lengths for each fist')
+    return Measures(curves, units, key, 'smallest distance between the '
+                    'fists', measured,
                     {'fist_distance': [
                         ('3', 'within_one_max_hands'),
-                        ('2', 'within_one_and_half_max_hands')]})
+                        ('2', 'within_one_and_half_max_hands')]}, notes)
+
+
+def _travel(points: np.ndarray, length: float) -> float:
+    """How far (T, 2) ``points`` get from their median position, in units
+    of ``length`` pixels (0 when never found)."""
+    centre = np.nanmedian(points, axis=0)
+    return (_nan_stat(np.max, geo.distance(points, centre)) or 0.0) / length
 
 
 def _aslr(track: Track, side: str, view: str, inputs) -> Measures:
@@ -363,6 +545,12 @@ def _aslr(track: Track, side: str, view: str, inputs) -> Measures:
                                        lying['Hip'])
     curves = {'leg_raise': leg_raise, 'ankle_position': position}
     units = {'leg_raise': 'deg', 'ankle_position': 'fraction'}
+    shank = np.nanmedian(geo.distance(lying['Knee'], lying['Ankle']))
+    travel = {side: _travel(raised['Ankle'], shank),
+              down: _travel(lying['Ankle'], shank)}
+    _moved('aslr', max(travel.values()), MIN_LEG_TRAVEL_SHANKS,
+           'the leg never rises')
+    _check_side('aslr', side, travel, 'the raised leg')
     key = _key(leg_raise, True, 'the leg raise angle')
     return Measures(curves, units, key, 'largest leg raise angle',
                     _at(curves, units, key, {
@@ -377,18 +565,22 @@ def _pushup(track: Track, side, view: str, inputs) -> Measures:
     xy = track.xy
     shoulder, hip, ankle = _mid(xy, 'Shoulder'), _mid(xy, 'Hip'), \
         _mid(xy, 'Ankle')
-    wrist, nose = _mid(xy, 'Wrist'), geo.joint(xy, 'Nose')
+    wrist = _mid(xy, 'Wrist')
     _require({'shoulder': shoulder, 'hip': hip, 'ankle': ankle,
               'wrist': wrist}, 'trunk_stability_pushup', view,
              FULL_BODY.format(view=view))
     rise = np.nanmax(shoulder[:, 1]) - shoulder[:, 1]
     key = _key(rise, True, 'the shoulder height')
+    _moved('trunk_stability_pushup', (_nan_stat(np.max, rise) or 0.0)
+           / _trunk_length(xy), MIN_SHOULDER_RISE_TRUNKS,
+           'the body never lifts')
+    nose, scale, notes = _head_cue(xy)
     deviation = geo.flexion(shoulder, hip, ankle)
     axis = shoulder - ankle
     axis = axis / np.hypot(axis[:, 0], axis[:, 1])[:, None]
     with np.errstate(invalid='ignore', divide='ignore'):
         hand = ((wrist - shoulder) * axis).sum(axis=1) \
-            / ((nose - shoulder) * axis).sum(axis=1)
+            / (((nose - shoulder) * axis).sum(axis=1) * scale)
     top = np.nanmax(rise)
     lift = rise >= LIFT_FRACTION * top
     before = (rise < PRE_LIFT_FRACTION * top) & (np.arange(len(rise)) < key)
@@ -408,7 +600,28 @@ def _pushup(track: Track, side, view: str, inputs) -> Measures:
                     {'hip_deviation': [('limit', 'one_unit_max_deg')],
                      'hand_position': [('forehead', 'hand_forehead_min'),
                                        ('chin', 'hand_chin_min'),
-                                       ('clavicle', 'hand_clavicle_min')]})
+                                       ('clavicle', 'hand_clavicle_min')]},
+                    notes)
+
+
+def _head_cue(xy: np.ndarray) -> Tuple[np.ndarray, float, List[str]]:
+    """``(point, scale, notes)``: the (T, 2) head point the push-up's hand
+    position is measured against, the ratio that converts its height over
+    the shoulders into the nose's (:data:`HEAD_CUES`), and a note saying
+    which cue stood in for the nose (all NaN when no head point was
+    found: the hand position is then not judged)."""
+    for name, joints, scale in HEAD_CUES:
+        if joints == ('Nose',):
+            point = geo.joint(xy, 'Nose')
+        else:
+            point = _mid(xy, joints[0])
+        if np.isfinite(point).all(axis=-1).any():
+            notes = [] if name == 'nose' else [
+                f'head position from the {name} (nose not found), '
+                f'converted to nose height']
+            return point, scale, notes
+    return np.full((len(xy), 2), np.nan), 1.0, [
+        'hand position not judged: no nose, eyes or ears found']
 
 
 def _moving_leg(xy: np.ndarray, side: str, inputs) -> str:
@@ -428,6 +641,12 @@ def _moving_leg(xy: np.ndarray, side: str, inputs) -> str:
 def _rotary_stability(track: Track, side: str, view: str,
                       inputs) -> Measures:
     xy = track.xy
+    trunk_px = _trunk_length(xy)
+    travel = {arm_side: _travel(geo.joint(xy, 'Wrist', arm_side), trunk_px)
+              for arm_side in ('left', 'right')}
+    _moved('rotary_stability', max(travel.values()), MIN_REACH_TRUNKS,
+           'no arm ever reaches')
+    _check_side('rotary_stability', side, travel, 'the moving arm')
     leg = _moving_leg(xy, side, inputs)
     arm = {j: geo.joint(xy, j, side) for j in ('Shoulder', 'Elbow', 'Wrist')}
     limb = {j: geo.joint(xy, j, leg) for j in ('Hip', 'Knee', 'Ankle')}
@@ -491,8 +710,12 @@ def analyze_track(track: Track, test: str, side: Optional[str], view: str,
         track: the subject's raw track (:func:`fms.sequence.select_subject`).
         test, side, view: see :mod:`fms.protocol`; ``side`` is required for
             bilateral tests (the moving limb's side) and None otherwise.
-        inputs: what the camera cannot see: ``pain``, ``heels_raised``,
-            ``sex`` ('male'/'female', push-up), ``pattern`` (rotary).
+        inputs: what the camera cannot see: ``pain``, ``clearing_pain``
+            (shoulder mobility, push-up, rotary stability),
+            ``heels_raised``, ``sex`` ('male'/'female', push-up),
+            ``pattern`` (rotary), ``hand_length_cm`` and ``stature_cm``
+            (shoulder mobility: the hand length measured before the test,
+            and the stature that sets its pixel scale).
         thresholds: overrides of the packaged thresholds (see
             :func:`fms.thresholds.test_thresholds`).
         params: gap filling and smoothing of the track.
@@ -504,16 +727,26 @@ def analyze_track(track: Track, test: str, side: Optional[str], view: str,
     Raises:
         FmsError: bad test, side or view; joints the test needs never found
             (the message names them and the framing to use); no criterion
-            observable in the view.
+            observable in the view; a clip without the tested movement
+            (too few frames, or e.g. a squat whose hip never lowers); a
+            ``side`` the movement contradicts (the message names the side
+            detected); clearing pain for a test without a clearing test.
     """
     check_test(test)
     side = check_side(test, side)
     check_view(view)
+    check_clearing(test, inputs)
+    check_observable(test, view)
     values = test_thresholds(test, thresholds)
+    if len(track) < MIN_FRAMES:
+        raise FmsError(f'{test}: only {len(track)} frame(s): no movement to '
+                       f'analyse; give a keypoint file or video of the '
+                       f'whole trial')
     prepared = prepare_track(track, params)
     measures = MEASURES[test](prepared, side, view, inputs)
     score, criteria, reasons = evaluate(test, view, measures.measurements,
                                         values, inputs)
+    reasons = reasons + list(measures.notes)
     lines = {curve: [(label, values[key]) for label, key in entries]
              for curve, entries in measures.lines.items()
              if curve in measures.curves}

@@ -175,6 +175,23 @@ CRITERIA: Tuple[Criterion, ...] = (
 )
 del C
 
+#: The tests that have a clearing test (FMS Level 1 manual, 2015): test ->
+#: the clearing test whose pain (input ``clearing_pain``) gives 0.
+CLEARING_TESTS: Dict[str, str] = {
+    'shoulder_mobility': 'shoulder clearing test',
+    'trunk_stability_pushup': 'spinal extension (press-up) clearing test',
+    'rotary_stability': 'spinal flexion (rock-back) clearing test',
+}
+
+
+def check_clearing(test: str, inputs: Mapping) -> None:
+    """FmsError (one line) when ``inputs`` report clearing-test pain for a
+    test without a clearing test."""
+    if inputs.get('clearing_pain') and test not in CLEARING_TESTS:
+        raise FmsError(f'{test} has no clearing test: clearing-test pain '
+                       f'applies only to {", ".join(CLEARING_TESTS)}')
+
+
 #: How to give each input a ``role_by`` row may need: what it is, and the
 #: option that gives it.
 INPUT_HELP: Dict[str, Tuple[str, str]] = {
@@ -184,11 +201,10 @@ INPUT_HELP: Dict[str, Tuple[str, str]] = {
 #: For measurements that may be estimated: measurement -> (measurement
 #: that is 1.0 when estimated, note added to the criteria).
 ESTIMATE_NOTES: Dict[str, Tuple[str, str]] = {
-    'fist_distance': ('hand_length_estimated',
-                      'estimated: no hand keypoints, so wrist-to-wrist '
-                      'distance in hand lengths estimated from the forearm '
-                      '(hand 0.108 H, forearm 0.146 H, Drillis & Contini '
-                      '1966); it reads larger than the fists\' distance'),
+    'fist_distance': ('fist_distance_estimated',
+                      'estimated: no hand keypoints, so the wrists\' '
+                      'distance less an estimated fist reach (see '
+                      'fms.analysis.FIST_REACH_HANDS)'),
 }
 
 
@@ -243,7 +259,9 @@ SCORE_RULES: Dict[str, ScoreRule] = {
         'pattern', 'diagonal', 2, 'correct diagonal repetition: 2',
         needed=True, help='give pattern unilateral or diagonal',
         derived=InputFromMeasurement('same_side_leg', 0.5, 'unilateral',
-                                     'diagonal'))),
+                                     'diagonal'),
+        retest_note='retest the diagonal pattern: a correct diagonal '
+                    'repetition could earn 2')),
 }
 
 

@@ -4,7 +4,10 @@
 the video frame when there is one, else on a dark canvas), each measured
 value beside its anchor joint (:func:`measurement_labels`, the anchors of
 the :class:`fms.measurements.Measurement` records) and a box listing each
-criterion's verdict and the suggested score.  Coordinates are ``(x, y)``
+criterion's verdict and the suggested score.  The followed person
+(:func:`fms.sequence.select_subject`) is marked: a ring at their neck and
+their id in the box (:func:`followed_line`); the analysis holds no one
+else's keypoints, so the other people are not drawn.  Coordinates are ``(x, y)``
 image pixels (x right, y down) throughout; colours are BGR.
 """
 from __future__ import annotations
@@ -45,6 +48,13 @@ TEXT_BGR: BGR = (255, 255, 255)
 PASS_BGR: BGR = (80, 220, 80)
 FAIL_BGR: BGR = (60, 60, 255)
 UNJUDGED_BGR: BGR = (170, 170, 170)
+
+#: The followed person's marker: a ring of this colour (yellow, unused by
+#: the skeleton's joints at the neck), this many joint radii wide (outside
+#: the neck's joint dot and the limbs' ends) and this many pixels thick.
+FOLLOWED_BGR: BGR = (0, 255, 255)
+FOLLOWED_RING_RADII = 2.5
+FOLLOWED_RING_THICKNESS = 2
 
 #: A measured value is written this many joint radii to the right of its
 #: anchor joint (left of it at the image's right edge).
@@ -99,6 +109,7 @@ def key_frame_image(analysis: Analysis, image: Optional[np.ndarray] = None,
     if track.hands is not None:
         hands = np.asarray(track.hands[key], np.float64) - offset
         canvas = draw_hands(canvas, hand_array(hands))
+    draw_followed_marker(canvas, xy)
     labels = measurement_labels(analysis, xy, canvas.shape[:2], style)
     occupied = [xy] + [text_corners(label.text, label.origin, style)
                        for label in labels]
@@ -106,6 +117,35 @@ def key_frame_image(analysis: Analysis, image: Optional[np.ndarray] = None,
     for label in labels:
         put_text(canvas, label.text, label.origin, label.colour, *style)
     return canvas
+
+
+def followed_point(xy: np.ndarray) -> Optional[Tuple[float, float]]:
+    """``(x, y)`` of the followed person's marker in one frame's (18, 2)
+    keypoints: the neck, else the mean of the found joints; None when no
+    joint is found."""
+    xy = np.asarray(xy, np.float64).reshape(entity.NUM_JOINTS, 2)
+    neck = xy[entity.JOINT_INDEX['Neck']]
+    if np.isfinite(neck).all():
+        return float(neck[0]), float(neck[1])
+    found = xy[np.isfinite(xy).all(axis=1)]
+    if len(found) == 0:
+        return None
+    x, y = found.mean(axis=0)
+    return float(x), float(y)
+
+
+def draw_followed_marker(canvas: np.ndarray, xy: np.ndarray) -> None:
+    """Draw the ring that marks the followed person (:data:`FOLLOWED_BGR`)
+    on ``canvas`` in place, around :func:`followed_point` of the (18, 2)
+    keypoints; nothing when that point is unknown or outside the drawing
+    area."""
+    point = followed_point(xy)
+    if point is None or not drawable(np.array(point), canvas.shape[:2])[0]:
+        return
+    radius = max(3, round(FOLLOWED_RING_RADII
+                          * drawing_sizes(canvas.shape[:2])[1]))
+    cv2.circle(canvas, (round(point[0]), round(point[1])), radius,
+               FOLLOWED_BGR, FOLLOWED_RING_THICKNESS, cv2.LINE_AA)
 
 
 def pose_array(xy: np.ndarray) -> np.ndarray:
@@ -267,11 +307,21 @@ def _verdict_colour(criterion: Optional[CriterionResult]) -> BGR:
     return PASS_BGR if criterion.passed else FAIL_BGR
 
 
+def followed_line(analysis: Analysis) -> str:
+    """``followed: person 3 (ring at the neck)``, or ``untracked person``
+    for a keypoint file without tracking (id -1)."""
+    pid = int(analysis.track.person_id)
+    who = f'person {pid}' if pid >= 0 else 'untracked person'
+    return f'followed: {who} (ring at the neck)'
+
+
 def box_lines(analysis: Analysis) -> Lines:
     """``(text, colour)`` of each line of the criteria box: the title, the
-    key frame, then one line per criterion in its verdict's colour."""
+    key frame, who was followed (:func:`followed_line`, in the marker's
+    colour), then one line per criterion in its verdict's colour."""
     lines = [(trial_title(analysis), TEXT_BGR),
-             (key_frame_line(analysis), TEXT_BGR)]
+             (key_frame_line(analysis), TEXT_BGR),
+             (followed_line(analysis), FOLLOWED_BGR)]
     lines += [(criterion_line(c), _verdict_colour(c))
               for c in analysis.criteria]
     return [(ascii_line(text), colour) for text, colour in lines]

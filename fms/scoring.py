@@ -6,22 +6,29 @@ other thresholds.  The rules read only the roles of
 :data:`fms.criteria.CRITERIA` and the data of
 :data:`fms.criteria.SCORE_RULES`, in this order:
 
-1. pain reported: 0;
+1. pain reported, in the test or in its clearing test
+   (:data:`fms.criteria.CLEARING_TESTS`): 0;
 2. a ``pattern`` or ``required`` criterion not met: 1;
-3. a ladder test (``grade3`` / ``grade2`` rows): the best grade met, else 1;
-   any other test starts from 3;
+3. a ladder test (``grade3`` / ``grade2`` rows): the best grade met, else 1
+   (when a grade row was not judged, the reasons say the score could be
+   higher); any other test starts from 3;
 4. a ``compensation`` not met: at most 2;
 5. the test's :class:`fms.criteria.TopLimit` (heels raised, the diagonal
    rotary pattern): at most its score.
+
+A criterion that was not judged (not observable in the view, or its
+joints not seen) is never a failure; its reason line says what it could
+change (``could lower the score to 1``, ``could raise the score to 3``).
 """
 from __future__ import annotations
 
 from typing import List, Mapping, Sequence, Tuple
 
 from fms import FmsError
-from fms.criteria import (COMPENSATION, GRADES, PATTERN, REQUIRED,
-                          SCORE_RULES, Criterion, ScoreRule, criteria_of,
-                          derived_input, judge, role_of)
+from fms.criteria import (CLEARING_TESTS, COMPENSATION, GRADES, PATTERN,
+                          REQUIRED, SCORE_RULES, Criterion, ScoreRule,
+                          check_clearing, criteria_of, derived_input, judge,
+                          role_of)
 from fms.measurements import Measurement
 from fms.protocol import MAX_SCORE, VIEWS, check_test, check_view
 from fms.results import CriterionResult, document_measurements
@@ -47,13 +54,32 @@ def _ladder(results: Sequence[CriterionResult],
             inputs: Mapping) -> Tuple[int, List[str]]:
     """The best grade met by the ladder rows, else 1, with its reason."""
     ladder = [r for r in results if roles[r.name] in GRADES]
+    unjudged = [r for r in ladder if r.passed is None]
     for grade in sorted(set(GRADES.values()), reverse=True):
         met = [r for r in ladder if GRADES[roles[r.name]] == grade
                and r.passed]
         if met:
             return grade, [f'{_named(met[0], rows, inputs)}: {grade}']
+    if unjudged:
+        names = ' and '.join(_named(r, rows, inputs) for r in unjudged)
+        best = max(GRADES[roles[r.name]] for r in unjudged)
+        return NOT_PERFORMED_SCORE, [
+            f'uncertain: {names} not judged: {NOT_PERFORMED_SCORE} until '
+            f'judged, could be up to {best}']
     names = ' nor '.join(_named(r, rows, inputs) for r in ladder)
     return NOT_PERFORMED_SCORE, [f'neither {names}: {NOT_PERFORMED_SCORE}']
+
+
+def _could_change(role: str, score: int) -> str:
+    """What a criterion of ``role`` that was not judged could do to
+    ``score`` ('' when nothing)."""
+    if role in (PATTERN, REQUIRED) and score > NOT_PERFORMED_SCORE:
+        return f': could lower the score to {NOT_PERFORMED_SCORE}'
+    if role == COMPENSATION and score > COMPENSATED_SCORE:
+        return f': could lower the score to {COMPENSATED_SCORE}'
+    if role in GRADES and GRADES[role] > score:
+        return f': could raise the score to {GRADES[role]}'
+    return ''
 
 
 def _named(result: CriterionResult, rows: Mapping[str, Criterion],
@@ -82,8 +108,8 @@ def suggest_score(test: str, results: Sequence[CriterionResult],
               + _descriptions(results, roles, REQUIRED))
     if failed:
         reasons = [f'not met: {"; ".join(failed)}: {NOT_PERFORMED_SCORE}']
-        if limit and limit.retest_note and \
-                inputs.get(limit.input) != limit.value:
+        if limit and limit.retest_note and derived_input(
+                limit, measurements, inputs) != limit.value:
             reasons.append(limit.retest_note)
         return NOT_PERFORMED_SCORE, reasons + list(rule.notes)
     if any(role in GRADES for role in roles.values()):
@@ -106,6 +132,20 @@ def suggest_score(test: str, results: Sequence[CriterionResult],
     return score, reasons + list(rule.notes)
 
 
+def _not_judgeable(test: str, view: str) -> None:
+    other = [v for v in VIEWS if v != view]
+    raise FmsError(f'no criterion of {test} can be judged in the {view} '
+                   f'view: film it from the {other[0]} view with the '
+                   f'whole body in frame')
+
+
+def check_observable(test: str, view: str) -> None:
+    """FmsError (as :func:`evaluate`'s) when no criterion of ``test`` is
+    observable in ``view``: checked before measuring anything."""
+    if not any(view in row.views for row in criteria_of(test)):
+        _not_judgeable(test, view)
+
+
 def evaluate(test: str, view: str, measurements: Mapping[str, Measurement],
              thresholds: Mapping[str, float], inputs: Mapping
              ) -> Tuple[int, List[CriterionResult], List[str]]:
@@ -117,6 +157,7 @@ def evaluate(test: str, view: str, measurements: Mapping[str, Measurement],
             not measured).
         thresholds: the test's threshold key -> value.
         inputs: what the camera cannot see: ``pain`` (True gives 0),
+            ``clearing_pain`` (pain in the test's clearing test: 0),
             ``heels_raised``, ``sex``, ``pattern``.
 
     Returns:
@@ -126,10 +167,12 @@ def evaluate(test: str, view: str, measurements: Mapping[str, Measurement],
 
     Raises:
         FmsError: no criterion of the test can be judged in this view, a
-            threshold is missing, or a needed input is missing.
+            threshold is missing, a needed input is missing, or clearing
+            pain given for a test without a clearing test.
     """
     check_test(test)
     check_view(view)
+    check_clearing(test, inputs)
     results = [judge(row, view, measurements, thresholds)
                for row in criteria_of(test)]
     not_judged = [f'not judged: {r.description} ({r.note})'
@@ -137,12 +180,17 @@ def evaluate(test: str, view: str, measurements: Mapping[str, Measurement],
     if inputs.get('pain'):
         return PAIN_SCORE, results, ['pain reported: 0 whatever the '
                                      'movement'] + not_judged
+    if inputs.get('clearing_pain'):
+        return PAIN_SCORE, results, [
+            f'pain in the {CLEARING_TESTS[test]}: 0 whatever the '
+            f'movement'] + not_judged
     if all(r.passed is None for r in results):
-        other = [v for v in VIEWS if v != view]
-        raise FmsError(f'no criterion of {test} can be judged in the {view} '
-                       f'view: film it from the {other[0]} view with the '
-                       f'whole body in frame')
+        _not_judgeable(test, view)
     score, reasons = suggest_score(test, results, measurements, inputs)
+    rows = {row.name: row for row in criteria_of(test)}
+    not_judged = [f'not judged: {r.description} ({r.note})'
+                  f'{_could_change(role_of(rows[r.name], inputs), score)}'
+                  for r in results if r.passed is None]
     return score, results, reasons + not_judged
 
 

@@ -10,6 +10,7 @@ frames to keep (:func:`read_keypoint_file`), which person is the subject
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -101,29 +102,180 @@ def body_size(xy: np.ndarray) -> float:
     return float(np.hypot(*(found.max(axis=0) - found.min(axis=0))))
 
 
-def _frame_people(record: dict) -> Dict[int, dict]:
-    """Person id -> its entry in one frame; when an id appears more than
-    once (untracked files: every id is -1) the largest body is kept."""
-    people: Dict[int, Tuple[float, dict]] = {}
+#: Who can be the subject: a person present in fewer frames than this
+#: fraction of the frames of the person seen most cannot be.  Half leaves
+#: room for the detector missing the athlete in many frames (the old rule
+#: lost the athlete to a bystander over three missed frames) while a
+#: passer-by seen for a moment, whose walk across the image is a larger
+#: displacement than any FMS movement, is never followed.
+MIN_PRESENCE_FRACTION = 0.5
+#: Each joint's range of motion is the diagonal of the box between these
+#: percentiles of its ``x`` and of its ``y`` over the frames it is found
+#: in: 5-95 and not min-max, so that one misplaced keypoint (a detection
+#: that jumps to another person for a frame) does not make a still
+#: bystander look like the one who moves.
+RANGE_PERCENTILES = (5.0, 95.0)
+#: Movements (body sizes) closer than this count as equal and the
+#: tie-breakers decide: keypoint jitter moves the joints of a person
+#: standing still by about 1-2 % of their body size (a few pixels), while
+#: every FMS movement moves the mean joint by 10 % or more (a deep squat
+#: about 20 %).
+MOVEMENT_TIE = 0.05
+#: Body sizes within this fraction of the largest count as equal (then the
+#: most central person wins): the box of one person changes by more than
+#: that as they move, so smaller differences do not say who is nearer the
+#: camera.
+SIZE_TIE = 0.1
+
+
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    """What :func:`select_subject` weighs for one person.
+
+    Attributes:
+        person_id: the tracker's id (-1 untracked).
+        frames: how many records the person is present in.
+        movement: the mean over the joints of each joint's range of motion
+            (:data:`RANGE_PERCENTILES`) divided by ``size``; 0 when the
+            person is seen in one frame or ``size`` is 0.
+        size: median body size (:func:`body_size`, pixels) over the frames
+            the person is present in.
+        centre_distance: pixels from the person's median centre (mean of
+            the found joints) to the frame's centre.
+        eligible: present in enough frames (:data:`MIN_PRESENCE_FRACTION`).
+    """
+    person_id: int
+    frames: int
+    movement: float
+    size: float
+    centre_distance: float
+    eligible: bool = True
+
+
+def subject_candidates(records: Sequence[dict],
+                       frame_size: Optional[Tuple[int, int]] = None
+                       ) -> List[Candidate]:
+    """A :class:`Candidate` per person in the records, in id order.
+
+    ``frame_size`` is the video's ``(width, height)``; the keypoint file
+    does not record it, so without it the frame's centre is taken as the
+    middle of the box around every keypoint of everyone in the records.
+    """
+    frames = [_frame_people(record) for record in records]
+    return _candidates(frames, frame_size)
+
+
+def _candidates(frames: Sequence[Dict[int, Tuple[np.ndarray, dict]]],
+                frame_size: Optional[Tuple[int, int]]) -> List[Candidate]:
+    poses: Dict[int, List[np.ndarray]] = {}
+    for people in frames:
+        for pid, (xy, _) in people.items():
+            poses.setdefault(pid, []).append(xy)
+    if not poses:
+        return []
+    centre = _frame_centre(poses, frame_size)
+    most = max(len(p) for p in poses.values())
+    candidates = []
+    for pid in sorted(poses):
+        xy = np.stack(poses[pid])                       # (F, 18, 2)
+        size = float(np.median([body_size(pose) for pose in xy]))
+        candidates.append(Candidate(
+            person_id=pid, frames=len(xy),
+            movement=_movement(xy, size), size=size,
+            centre_distance=_centre_distance(xy, centre),
+            eligible=len(xy) >= MIN_PRESENCE_FRACTION * most))
+    return candidates
+
+
+def _movement(xy: np.ndarray, size: float) -> float:
+    """Mean joint range of motion of (F, 18, 2) poses over ``size``."""
+    found = np.isfinite(xy).all(axis=2)                 # (F, 18)
+    joints = found.sum(axis=0) >= 2
+    if size <= 0 or not joints.any():
+        return 0.0
+    low, high = np.nanpercentile(xy[:, joints], RANGE_PERCENTILES, axis=0)
+    ranges = np.hypot(*(high - low).T)                  # (J,)
+    return float(ranges.mean() / size)
+
+
+def _frame_centre(poses: Dict[int, List[np.ndarray]],
+                  frame_size: Optional[Tuple[int, int]]) -> np.ndarray:
+    """``(x, y)`` of the frame's centre (see :func:`subject_candidates`)."""
+    if frame_size is not None:
+        return np.asarray(frame_size, np.float64) / 2
+    points = np.concatenate([np.reshape(p, (-1, 2))
+                             for p in poses.values()])
+    points = points[np.isfinite(points).all(axis=1)]
+    if len(points) == 0:
+        return np.zeros(2)
+    return points.min(axis=0) / 2 + points.max(axis=0) / 2
+
+
+def _centre_distance(xy: np.ndarray, centre: np.ndarray) -> float:
+    """Pixels from the median of the per-frame centres of (F, 18, 2) poses
+    (mean of the found joints) to ``centre``; inf when no joint is
+    found."""
+    found = np.isfinite(xy).all(axis=2)
+    if not found.any():
+        return math.inf
+    centres = np.array([pose[ok].mean(axis=0)
+                        for pose, ok in zip(xy, found) if ok.any()])
+    return float(np.hypot(*(np.median(centres, axis=0) - centre)))
+
+
+def choose_subject(candidates: Sequence[Candidate]) -> Candidate:
+    """The subject among the candidates (see :func:`select_subject`)."""
+    pool = [c for c in candidates if c.eligible]
+    most = max(c.movement for c in pool)
+    pool = [c for c in pool if c.movement >= most - MOVEMENT_TIE]
+    largest = max(c.size for c in pool)
+    pool = [c for c in pool if c.size >= (1 - SIZE_TIE) * largest]
+    return min(pool, key=lambda c: (c.centre_distance, c.person_id))
+
+
+def _frame_people(record: dict) -> Dict[int, Tuple[np.ndarray, dict]]:
+    """Person id -> ``((18, 2) xy, entry)`` in one frame; when an id
+    appears more than once (untracked files: every id is -1) the largest
+    body is kept."""
+    people: Dict[int, Tuple[float, np.ndarray, dict]] = {}
     for person in record[PEOPLE_FIELD]:
         xy, _ = keypoint_array(person.get(POSE_FIELD) or [], NUM_JOINTS)
         size = body_size(xy)
         pid = person_id_of(person)
         if pid not in people or size > people[pid][0]:
-            people[pid] = (size, person)
-    return {pid: entry for pid, (_, entry) in people.items()}
+            people[pid] = (size, xy, person)
+    return {pid: (xy, entry) for pid, (_, xy, entry) in people.items()}
 
 
 def select_subject(records: Sequence[dict], person_id: Optional[int] = None,
-                   source: str = '') -> Track:
+                   source: str = '',
+                   frame_size: Optional[Tuple[int, int]] = None) -> Track:
     """The track of one person through the frame records.
 
-    The subject is the person ``person_id`` when given, else the person
-    present in most frames (ties: the larger mean body size, the
-    bounding-box diagonal of the found joints).  Frames where the subject is
-    absent become all-NaN rows, so the track keeps one row per record.
-    Hand keypoints are filled when the file has them for the subject (else
-    ``hands`` is None).
+    The subject is the person ``person_id`` when given.  Otherwise it is
+    the person who performs the test, taken as the one who moves most,
+    not the one present longest (a bystander standing in view throughout
+    must not be followed when the detector misses the athlete in a few
+    frames):
+
+    1. Only people present in at least :data:`MIN_PRESENCE_FRACTION` (0.5)
+       of the frames of the person seen most can be chosen.
+    2. Among them, the one who moves most: the mean over the joints of each
+       joint's range of motion (the diagonal of the box between the
+       :data:`RANGE_PERCENTILES` (5th and 95th) of its ``x`` and ``y`` over
+       the frames the person is present in) divided by the person's median
+       body size (:func:`body_size`), so that a person far from the camera
+       is not penalised.  Movements within :data:`MOVEMENT_TIE` (0.05 body
+       sizes, keypoint jitter) of the largest are ties.
+    3. Ties: the larger median body size (sizes within :data:`SIZE_TIE`,
+       10 %, of the largest are ties), then the person nearest the frame's
+       centre (``frame_size``, or the middle of all the keypoints:
+       :func:`subject_candidates`), then the lower id.
+
+    :func:`subject_candidates` gives the numbers weighed.  Frames where the
+    subject is absent become all-NaN rows, so the track keeps one row per
+    record.  Hand keypoints are filled when the file has them for the
+    subject (else ``hands`` is None).
 
     Raises:
         FmsError: no person in any frame, ``person_id`` absent (the
@@ -133,27 +285,21 @@ def select_subject(records: Sequence[dict], person_id: Optional[int] = None,
     """
     times, frame_indices = _frame_times(records, source)
     frames = [_frame_people(record) for record in records]
-    counts: Dict[int, int] = {}
-    sizes: Dict[int, float] = {}
-    for people in frames:
-        for pid, person in people.items():
-            xy, _ = keypoint_array(person.get(POSE_FIELD) or [], NUM_JOINTS)
-            counts[pid] = counts.get(pid, 0) + 1
-            sizes[pid] = sizes.get(pid, 0.0) + body_size(xy)
-    if not counts:
+    candidates = _candidates(frames, frame_size)
+    if not candidates:
         raise FmsError(f'no person was found in any frame of '
                        f'{source or "the keypoints"}: check the video shows '
                        f'the whole body')
     if person_id is None:
-        person_id = max(counts, key=lambda pid: (counts[pid],
-                                                  sizes[pid] / counts[pid]))
-    elif person_id not in counts:
-        present = ', '.join(str(pid) for pid in sorted(counts))
+        person_id = choose_subject(candidates).person_id
+    elif person_id not in {c.person_id for c in candidates}:
+        present = ', '.join(str(c.person_id) for c in candidates)
         raise FmsError(f'person id {person_id} is not in '
                        f'{source or "the keypoints"}: use one of {present}')
-    return _build_track(times, frame_indices,
-                        [people.get(person_id) for people in frames],
-                        person_id, source)
+    return _build_track(
+        times, frame_indices,
+        [people[person_id][1] if person_id in people else None
+         for people in frames], person_id, source)
 
 
 def _frame_times(records: Sequence[dict], source: str

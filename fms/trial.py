@@ -24,6 +24,7 @@ import os
 from typing import Dict, List, Mapping, Optional
 
 from fms.analysis import analyze_track
+from fms.criteria import check_clearing
 from fms.outputs import check_outputs
 from fms.protocol import check_side, check_test, check_view
 from fms.report import report_paths, write_report
@@ -50,10 +51,11 @@ class TrialRequest:
         out_dir: the report's folder (and the video's keypoint file's).
         subject: the subject's name as in the coach's CSV (None: the
             input's file name stem).
-        person_id: the tracked person to follow (None: the one present in
-            most frames).
-        inputs: what the camera cannot see: ``pain``, ``heels_raised``,
-            ``sex``, ``pattern`` (None values are left out).
+        person_id: the tracked person to follow (None: the one who moves
+            most, :func:`fms.sequence.select_subject`).
+        inputs: what the camera cannot see: ``pain``, ``clearing_pain``,
+            ``heels_raised``, ``sex``, ``pattern``, ``hand_length_cm``,
+            ``stature_cm`` (None values are left out).
         thresholds: a thresholds file overriding the packaged one, or None.
     """
     input: str
@@ -126,6 +128,7 @@ def check_request(request: TrialRequest) -> Optional[ThresholdValues]:
     """
     check_side(check_test(request.test), request.side)
     check_view(request.view)
+    check_clearing(request.test, request.inputs)
     thresholds = (load_thresholds(request.thresholds)
                   if request.thresholds else None)
     check_outputs(output_paths(request).values(), _inputs(request))

@@ -395,3 +395,54 @@ def test_implausible_or_disordered_files_are_one_error_line(tmp_path, capsys,
     assert errors[0].startswith(f'{ERROR}{bad}, line ')
     assert message in errors[0]
     assert listing(tmp_path) == before and not (tmp_path / 'out').exists()
+
+
+def test_clearing_pain_and_hand_length_options(tmp_path, capsys):
+    # (e) --clearing-pain gives 0 where the test has a clearing test
+    keypoints = tmp_path / 'dan.jsonl'
+    movements.write_keypoint_file(movements.shoulder_mobility_sequence(
+        fist_distance_hands=0.5), str(keypoints))
+    out = tmp_path / 'pain'
+    assert run(capsys, 'analyze', keypoints, '--test', 'shoulder_mobility',
+               '--side', 'right', '--view', 'front', '--out', out,
+               '--clearing-pain')[0] == 0
+    document = json.loads((out / 'dan_shoulder_mobility_right_front.json')
+                          .read_text())
+    assert document['score'] == 0
+    assert 'shoulder clearing test' in document['reasons'][0]
+    # (b) --hand-length-cm with --stature-cm sets the hand length
+    out = tmp_path / 'hand'
+    code, stdout, _ = run(capsys, 'analyze', keypoints, '--test',
+                          'shoulder_mobility', '--side', 'right', '--view',
+                          'front', '--out', out, '--hand-length-cm', '18.36',
+                          '--stature-cm', '170')
+    assert code == 0 and 'hand length 18.36 cm as given' in stdout
+    document = json.loads((out / 'dan_shoulder_mobility_right_front.json')
+                          .read_text())
+    assert document['score'] == 3
+    assert document['inputs']['hand_length_cm'] == 18.36
+
+
+def test_clearing_pain_is_refused_for_other_tests_before_work(tmp_path,
+                                                              capsys):
+    # (e) one line, nothing written
+    keypoints = squat_file(tmp_path, 'eve', 5.0)
+    code, stdout, errors = run(capsys, 'analyze', keypoints, '--test',
+                               'deep_squat', '--view', 'side', '--out',
+                               tmp_path / 'out', '--clearing-pain')
+    assert code == 2 and len(errors) == 1, errors
+    assert 'deep_squat has no clearing test' in errors[0]
+    assert stdout == '' and not (tmp_path / 'out').exists()
+
+
+def test_a_wrong_side_is_one_error_naming_the_detected_side(tmp_path,
+                                                           capsys):
+    # (c) a right leg raise analysed as --side left
+    keypoints = tmp_path / 'fay.jsonl'
+    movements.write_keypoint_file(movements.leg_raise_sequence(
+        side='right'), str(keypoints))
+    code, _, errors = run(capsys, 'analyze', keypoints, '--test', 'aslr',
+                          '--side', 'left', '--view', 'side', '--out',
+                          tmp_path / 'out')
+    assert code == 2 and len(errors) == 1, errors
+    assert 'run with --side right' in errors[0]

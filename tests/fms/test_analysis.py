@@ -160,3 +160,188 @@ def test_shoulder_mobility_without_hands_is_marked_estimated():
     assert analysis.measurements['hand_length_px'].value == pytest.approx(
         0.108 * movements.BODY_HEIGHT_PX, rel=1e-6)
     assert 'estimated' in criterion(analysis, 'within_one_hand').note
+
+
+# --- Scoring fixes of the single-trial analysis ("Screening sessions") ---
+
+def _without(track, *names):
+    from entity import JOINT_INDEX
+    for name in names:
+        track.xy[:, JOINT_INDEX[name]] = np.nan
+    return track
+
+
+@pytest.mark.parametrize('missing, cue', [
+    (('Nose',), 'eyes'), (('Nose', 'REye', 'LEye'), 'ears')])
+@pytest.mark.parametrize('position, sex, score', [
+    ('forehead', 'male', 3), ('chin', 'male', 2), ('chin', 'female', 3)])
+def test_pushup_head_from_another_cue_when_the_nose_is_missing(
+        missing, cue, position, sex, score):
+    # (a) the eyes or ears stand in for the nose, and the reasons say so
+    track = _without(movements.pushup_sequence(hand_position=position),
+                     *missing)
+    analysis = analyze_track(track, 'trunk_stability_pushup', None, 'side',
+                             {'sex': sex})
+    assert analysis.score == score, analysis.reasons
+    assert analysis.measurements['hand_position'].value == pytest.approx(
+        movements.PUSHUP_HAND_POSITIONS[position], abs=0.05)
+    assert any(f'from the {cue} (nose not found)' in r
+               for r in analysis.reasons)
+
+
+def test_pushup_head_not_seen_is_not_judged_not_a_failure():
+    # (a) no nose, eyes or ears: the hand position is not judged, and the
+    # reasons say the score could be higher instead of "hands too low"
+    track = _without(movements.pushup_sequence(hand_position='forehead'),
+                     'Nose', 'REye', 'LEye', 'REar', 'LEar')
+    analysis = analyze_track(track, 'trunk_stability_pushup', None, 'side',
+                             {'sex': 'male'})
+    assert criterion(analysis, 'hands_at_forehead').passed is None
+    assert not any(r.startswith('neither') for r in analysis.reasons)
+    assert analysis.reasons[0].startswith('uncertain: thumbs at forehead')
+    assert 'could be up to 3' in analysis.reasons[0]
+    assert any('not judged: thumbs at forehead level' in r
+               and 'could raise the score to 3' in r
+               for r in analysis.reasons)
+
+
+def test_required_criterion_not_seen_says_what_it_could_change():
+    # (a) wrists never seen: the dowel is not judged, the 3 is uncertain
+    track = _without(movements.deep_squat_sequence(), 'RWrist', 'LWrist')
+    analysis = analyze_track(track, 'deep_squat', None, 'side', {})
+    assert criterion(analysis, 'dowel_over_feet').passed is None
+    assert analysis.score == 3
+    assert any(r.startswith('not judged: dowel') and
+               r.endswith('could lower the score to 1')
+               for r in analysis.reasons)
+
+
+@pytest.mark.parametrize('distance, score', [
+    (0.5, 3), (0.8, 3), (1.2, 2), (1.8, 1)])
+@pytest.mark.parametrize('fixture, inputs, source', [
+    ({}, {}, 'estimated from the forearm'),
+    ({'open_hand_frames': 6}, {}, 'measured from an open hand'),
+    ({}, {'hand_length_cm': movements.HAND * 170.0, 'stature_cm': 170.0},
+     'as given'),
+    ({'with_hands': False}, {}, 'estimated from the forearm'),
+])
+def test_shoulder_mobility_closest_points_of_the_fists(distance, score,
+                                                        fixture, inputs,
+                                                        source):
+    # (b) clenched fists, closest points measured, hand length not taken
+    # from the fists
+    track = movements.shoulder_mobility_sequence(
+        fist_distance_hands=distance, **fixture)
+    analysis = analyze_track(track, 'shoulder_mobility', 'right', 'front',
+                             inputs)
+    assert analysis.measurements['fist_distance'].value == pytest.approx(
+        distance, abs=0.03)
+    assert analysis.score == score
+    assert analysis.measurements['hand_length_px'].value == pytest.approx(
+        movements.HAND * movements.BODY_HEIGHT_PX, rel=0.02)
+    assert any(f'hand length {source}' in r or source in r
+               for r in analysis.reasons), analysis.reasons
+    estimated = any(r.startswith('fist distance estimated')
+                    for r in analysis.reasons)
+    assert estimated == (fixture.get('with_hands') is False)
+
+
+def test_hand_length_needs_the_stature_for_its_scale():
+    # (b)
+    track = movements.shoulder_mobility_sequence()
+    with pytest.raises(FmsError, match='--stature-cm'):
+        analyze_track(track, 'shoulder_mobility', 'right', 'front',
+                      {'hand_length_cm': 18.0})
+
+
+@pytest.mark.parametrize('test, track, view, what', [
+    ('hurdle_step', movements.hurdle_step_sequence(side='right'), 'side',
+     'stepping leg'),
+    ('hurdle_step', movements.hurdle_step_sequence(side='right'), 'front',
+     'stepping leg'),
+    ('aslr', movements.leg_raise_sequence(side='right'), 'side',
+     'raised leg'),
+    ('inline_lunge', movements.inline_lunge_sequence(side='right'), 'side',
+     'front leg'),
+    ('inline_lunge', movements.inline_lunge_sequence(side='right'), 'front',
+     'front leg'),
+    ('shoulder_mobility', movements.shoulder_mobility_sequence(
+        side='right'), 'front', 'upper hand'),
+    ('rotary_stability', movements.rotary_stability_sequence(side='right'),
+     'side', 'moving arm'),
+])
+def test_a_side_the_movement_contradicts_is_one_error(test, track, view,
+                                                      what):
+    # (c) the right limb moves, --side left: one error naming the right
+    with pytest.raises(FmsError, match=f'shows the right side \\(the {what} '
+                                       f'.*--side left.*--side right'):
+        analyze_track(track, test, 'left', view, {})
+    assert analyze_track(track, test, 'right', view, {}).score >= 1
+
+
+def test_a_one_frame_clip_is_refused():
+    # (d)
+    full = movements.deep_squat_sequence(frames=30, key_frame=15)
+    one = movements.make_track(full.xy[:1])
+    with pytest.raises(FmsError, match='only 1 frame'):
+        analyze_track(one, 'deep_squat', None, 'side', {})
+
+
+@pytest.mark.parametrize('test, side, track, missing', [
+    ('deep_squat', None, movements.deep_squat_sequence(
+        min_femur_angle_deg=-90.0, tibia_lean_deg=0.0),
+     'the hip never lowers'),
+    ('inline_lunge', 'right', movements.inline_lunge_sequence(
+        knee_gap=0.45 - movements.ANKLE_HEIGHT - movements.THIGH),
+     'the hip never lowers'),
+    ('hurdle_step', 'right', movements.hurdle_step_sequence(
+        hip_flexion_deg=0.0, knee_flexion_deg=0.0), 'no foot ever lifts'),
+    ('trunk_stability_pushup', None, movements.pushup_sequence(
+        lift_deg=0.0), 'the body never lifts'),
+    ('aslr', 'right', movements.leg_raise_sequence(max_angle_deg=0.0),
+     'the leg never rises'),
+])
+def test_a_clip_without_the_movement_is_refused(test, side, track, missing):
+    # (d)
+    with pytest.raises(FmsError, match=missing):
+        analyze_track(track, test, side, 'side', {'sex': 'male'})
+
+
+@pytest.mark.parametrize('test, side, clearing', [
+    ('shoulder_mobility', 'right', 'shoulder clearing'),
+    ('trunk_stability_pushup', None, 'press-up'),
+    ('rotary_stability', 'right', 'rock-back'),
+])
+def test_clearing_test_pain_gives_0(test, side, clearing):
+    # (e)
+    view = 'front' if test == 'shoulder_mobility' else 'side'
+    track = movements.example_track(test, side, view)
+    analysis = analyze_track(track, test, side, view,
+                             {'clearing_pain': True, 'sex': 'male'})
+    assert analysis.score == 0
+    assert clearing in analysis.reasons[0]
+
+
+def test_clearing_pain_is_refused_for_tests_without_clearing_test():
+    # (e)
+    track = movements.deep_squat_sequence()
+    with pytest.raises(FmsError, match='deep_squat has no clearing test'):
+        analyze_track(track, 'deep_squat', None, 'side',
+                      {'clearing_pain': True})
+
+
+def test_retest_hints_stay():
+    # (f)
+    squat = analyze_track(movements.deep_squat_sequence(
+        min_femur_angle_deg=-20.0), 'deep_squat', None, 'side', {})
+    assert squat.score == 1
+    assert any('retest with heels raised' in r for r in squat.reasons)
+    rotary = analyze_track(movements.rotary_stability_sequence(
+        arm_drop_deg=30.0), 'rotary_stability', 'right', 'side', {})
+    assert rotary.score == 1
+    assert any(r.startswith('retest the diagonal pattern')
+               for r in rotary.reasons)
+    diagonal = analyze_track(movements.rotary_stability_sequence(
+        pattern='diagonal', arm_drop_deg=30.0), 'rotary_stability', 'right',
+        'side', {})
+    assert not any('retest' in r for r in diagonal.reasons)

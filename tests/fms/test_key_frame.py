@@ -7,6 +7,7 @@ from fms import FmsError, key_frame
 from fms.analysis import analyze_track
 from fms.measurements import CENTRAL, OPPOSITE, TESTED, Anchor
 from fms.text_layout import text_style
+from pose.draw import drawing_sizes
 from tests.fixtures import movements
 from tests.fms.analyses import (HEIGHT, KEY, WIDTH, joint, standing_xy,
                                 synthetic_analysis)
@@ -219,3 +220,53 @@ def test_pose_and_hand_arrays_keep_any_finite_value():
     hands = np.full((2, entity.NUM_HAND_KEYPOINTS, 2), np.nan)
     hands[1, 4] = (3e38 * 10, 5.0)
     assert key_frame.hand_array(hands)[0, 1, 4].tolist() == [3e39, 5.0, 1.0]
+
+
+# ---------------------------------------------------------------------------
+# Who was followed (issue "Screening sessions", part 4)
+# ---------------------------------------------------------------------------
+
+
+def followed_pixels(out, centre, radius):
+    """Count of FOLLOWED_BGR pixels within ``radius`` of ``centre``."""
+    rows, cols = np.indices(out.shape[:2])
+    near = np.hypot(cols - centre[0], rows - centre[1]) <= radius
+    return int((np.all(out == key_frame.FOLLOWED_BGR, axis=2) & near).sum())
+
+
+def test_the_followed_person_is_named_in_the_box(analysis):
+    lines = key_frame.box_lines(analysis)
+    assert lines[2] == ('followed: person 3 (ring at the neck)',
+                        key_frame.FOLLOWED_BGR)
+    untracked = synthetic_analysis()
+    untracked.track.person_id = -1
+    assert key_frame.box_lines(untracked)[2][0] == \
+        'followed: untracked person (ring at the neck)'
+
+
+@pytest.mark.parametrize('where', ['photo', 'size'])
+def test_a_ring_marks_the_followed_persons_neck(analysis, photo, where):
+    image, size = (photo, None) if where == 'photo' else (None,
+                                                          (WIDTH, HEIGHT))
+    out = key_frame.key_frame_image(analysis, image, size)
+    neck = analysis.track.xy[KEY, joint('Neck')]
+    radius = int(key_frame.FOLLOWED_RING_RADII
+                 * drawing_sizes((HEIGHT, WIDTH))[1])
+    assert followed_pixels(out, neck, radius + 2) > 2 * radius
+    assert followed_pixels(out, neck, radius - 3) == 0    # round the neck
+    without = synthetic_analysis()
+    without.track.xy[KEY] = np.nan          # nobody drawn: no ring
+    out = key_frame.key_frame_image(without, image, size)
+    assert followed_pixels(out, neck, radius + 2) == 0
+
+
+def test_marker_falls_back_to_the_body_centre_without_a_neck():
+    xy = standing_xy()
+    assert key_frame.followed_point(xy) == tuple(xy[joint('Neck')])
+    xy[joint('Neck')] = np.nan
+    assert key_frame.followed_point(xy) == pytest.approx(
+        tuple(np.nanmean(xy, axis=0)))
+    assert key_frame.followed_point(np.full((18, 2), np.nan)) is None
+    canvas = np.zeros((HEIGHT, WIDTH, 3), np.uint8)
+    key_frame.draw_followed_marker(canvas, np.full((18, 2), 1e300))
+    assert not canvas.any()

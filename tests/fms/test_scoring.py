@@ -183,3 +183,51 @@ def test_rescore_agrees_with_evaluate():
             == expected
     assert scoring.rescore(document, {'femur_angle_min_deg': -5.0}) == 3
     assert scoring.rescore(document, {'femur_angle_min_deg': 0.0}) == 1
+
+
+def test_a_ladder_grade_not_judged_is_uncertain_not_a_failure():
+    # (a) no hand position measured: not "neither ...: 1", but uncertain
+    score, results, reasons = evaluate(
+        'trunk_stability_pushup', measured(hip_deviation=2.0,
+                                           hand_position=None),
+        {'sex': 'male'})
+    assert score == 1
+    assert reasons[0] == ('uncertain: thumbs at forehead level (male) and '
+                          'thumbs at chin level (male) not judged: 1 until '
+                          'judged, could be up to 3')
+    assert not any(r.startswith('neither') for r in reasons)
+
+
+def test_a_compensation_not_judged_says_it_could_lower_the_score():
+    # (a)
+    values = measured(trunk_inclination=3.0, back_knee_height=0.1,
+                      trunk_inclination_range=None)
+    score, _, reasons = evaluate('inline_lunge', values)
+    assert score == 3
+    assert any(r.startswith('not judged: no torso movement')
+               and r.endswith('could lower the score to 2') for r in reasons)
+
+
+@pytest.mark.parametrize('test, values, words', [
+    ('shoulder_mobility', measured(fist_distance=0.5), 'shoulder clearing'),
+    ('trunk_stability_pushup', measured(hip_deviation=2.0,
+                                        hand_position=1.0), 'press-up'),
+    ('rotary_stability', measured(arm_angle=0.0, leg_angle=0.0,
+                                  elbow_knee_distance=0.1,
+                                  trunk_angle_range=1.0, same_side_leg=1.0),
+     'rock-back'),
+])
+def test_clearing_pain_gives_0(test, values, words):
+    # (e)
+    view = 'front' if test == 'shoulder_mobility' else 'side'
+    score, _, reasons = evaluate(test, values, {'clearing_pain': True,
+                                                'sex': 'male'}, view)
+    assert score == 0 and words in reasons[0] and 'clearing test' in \
+        reasons[0]
+
+
+def test_clearing_pain_refused_without_a_clearing_test():
+    # (e)
+    with pytest.raises(FmsError, match='hurdle_step has no clearing test'):
+        evaluate('hurdle_step', measured(clearance=1.2),
+                 {'clearing_pain': True})

@@ -9,7 +9,8 @@ from common.errors import ToolError
 from fms import FmsError
 from fms import sequence
 from pose.keypoints import KeypointFileError
-from tests.fixtures import movements
+from fms.analysis import analyze_track
+from tests.fixtures import crowd, movements
 
 
 def person(pid, offset=0.0, scale=1.0, hands=False):
@@ -80,13 +81,22 @@ def test_read_missing_file(tmp_path):
         sequence.read_keypoint_file(str(tmp_path / 'none.jsonl'))
 
 
-def test_subject_is_the_person_in_most_frames():
+def test_a_person_in_too_few_frames_cannot_be_the_subject():
+    """Person 4 moves (300 px) but is seen in 2 of 5 frames, below
+    MIN_PRESENCE_FRACTION of person 7's 5: the still person 7 is
+    followed."""
     records = [{'frame': i, 'time': i / 30, 'people':
-                [person(7, offset=500)] + ([person(3)] if i < 2 else [])}
-               for i in range(4)]
+                [person(7, offset=500)]
+                + ([person(4, offset=300 * i)] if i < 2 else [])}
+               for i in range(5)]
+    candidates = {c.person_id: c
+                  for c in sequence.subject_candidates(records)}
+    assert sequence.MIN_PRESENCE_FRACTION * 5 > 2
+    assert not candidates[4].eligible and candidates[4].movement > 0.3
+    assert candidates[7].eligible and candidates[7].movement == 0.0
     track = sequence.select_subject(records)
     assert track.person_id == 7
-    assert track.xy.shape == (4, 18, 2)
+    assert track.xy.shape == (5, 18, 2)
     assert track.xy[0, 0, 0] == pytest.approx(501.0)
     assert track.hands is None
 
@@ -95,6 +105,149 @@ def test_subject_tie_goes_to_the_larger_body():
     records = [{'frame': 0, 'time': 0.0, 'people': [
         person(1, scale=1.0), person(2, scale=3.0)]}]
     assert sequence.select_subject(records).person_id == 2
+
+
+# ---------------------------------------------------------------------------
+# Following the person who performs the test (issue "Screening sessions",
+# part 4)
+# ---------------------------------------------------------------------------
+
+ATHLETE, BYSTANDER, PASSER_BY = 1, 2, 3
+
+
+def squatting_athlete(frames=60, gaps=((5, 8),), scale=1.0):
+    """A deep squat (key frame 30) by person ATHLETE, missed by the
+    detector in ``gaps``."""
+    track = movements.deep_squat_sequence(frames=frames,
+                                          key_frame=frames // 2, gaps=gaps)
+    return crowd.placed(track, ATHLETE, 0.0, scale)
+
+
+def crowd_file(tmp_path, *tracks):
+    path = str(tmp_path / 'crowd.jsonl')
+    crowd.write_crowd_file(path, *tracks)
+    return sequence.read_keypoint_file(path)
+
+
+def test_still_bystander_present_longer_is_not_followed(tmp_path):
+    """The bystander stands in every frame, the athlete is missed in 3: the
+    old rule (most frames) analysed the bystander (femur -90 deg, key
+    frame 0, score 1); the athlete is analysed as if alone."""
+    athlete = squatting_athlete()
+    records = crowd_file(tmp_path, crowd.standing(60, BYSTANDER, 500.0),
+                         athlete)
+    candidates = {c.person_id: c
+                  for c in sequence.subject_candidates(records)}
+    assert candidates[BYSTANDER].frames > candidates[ATHLETE].frames
+    track = sequence.select_subject(records)
+    assert track.person_id == ATHLETE
+    np.testing.assert_allclose(track.xy, athlete.xy, atol=1e-3)
+    alone = analyze_track(athlete, 'deep_squat', None, 'side', {})
+    followed = analyze_track(track, 'deep_squat', None, 'side', {})
+    assert alone.score == 3
+    assert (followed.score, followed.key_index) == (alone.score,
+                                                    alone.key_index)
+    assert followed.measurements['femur_angle'].value == pytest.approx(
+        alone.measurements['femur_angle'].value, abs=0.01)
+
+
+def test_person_id_still_overrides(tmp_path):
+    bystander = crowd.standing(60, BYSTANDER, 500.0)
+    records = crowd_file(tmp_path, squatting_athlete(), bystander)
+    track = sequence.select_subject(records, person_id=BYSTANDER)
+    assert track.person_id == BYSTANDER
+    np.testing.assert_allclose(track.xy, bystander.xy, atol=1e-3)
+
+
+def test_passer_by_does_not_win_over_the_athlete(tmp_path):
+    """Walking across the image in 12 frames of 60 is more movement than a
+    squat, but too short a presence (MIN_PRESENCE_FRACTION)."""
+    records = crowd_file(
+        tmp_path, crowd.walker(60, PASSER_BY, 20, 32, -400.0, 800.0),
+        squatting_athlete(), crowd.standing(60, BYSTANDER, 500.0))
+    candidates = {c.person_id: c
+                  for c in sequence.subject_candidates(records)}
+    assert candidates[PASSER_BY].movement > candidates[ATHLETE].movement
+    assert not candidates[PASSER_BY].eligible
+    assert sequence.select_subject(records).person_id == ATHLETE
+
+
+def test_movement_is_in_body_sizes(tmp_path):
+    """The same squat filmed from three times as far moves the same number
+    of body sizes: a far athlete is not outweighed by a near bystander."""
+    near = sequence.subject_candidates(crowd_file(tmp_path,
+                                                  squatting_athlete()))
+    far = sequence.subject_candidates(crowd_file(
+        tmp_path, squatting_athlete(scale=1 / 3)))
+    assert far[0].size == pytest.approx(near[0].size / 3, rel=1e-4)
+    assert far[0].movement == pytest.approx(near[0].movement, rel=1e-4)
+    assert near[0].movement > 4 * sequence.MOVEMENT_TIE
+    bystander = crowd.standing(60, BYSTANDER, 300.0, scale=1.5)
+    bystander.xy += np.random.default_rng(0).normal(0.0, 3.0,
+                                                    bystander.xy.shape)
+    records = crowd_file(tmp_path, bystander,
+                         squatting_athlete(scale=1 / 3))
+    assert sequence.select_subject(records).person_id == ATHLETE
+
+
+def test_one_misplaced_frame_does_not_make_a_bystander_move(tmp_path):
+    """A keypoint set jumping 400 px in one frame (of 60) is outside the
+    RANGE_PERCENTILES and leaves the still bystander still."""
+    bystander = crowd.standing(60, BYSTANDER, 500.0)
+    bystander.xy[40] += (400.0, -200.0)
+    records = crowd_file(tmp_path, bystander, squatting_athlete())
+    candidates = {c.person_id: c
+                  for c in sequence.subject_candidates(records)}
+    assert candidates[BYSTANDER].movement < sequence.MOVEMENT_TIE
+    assert sequence.select_subject(records).person_id == ATHLETE
+
+
+def test_subject_tie_jitter_is_no_movement_and_the_larger_body_wins(
+        tmp_path):
+    """Two still people; the smaller one jitters by 3 px: movements within
+    MOVEMENT_TIE tie and the larger body wins."""
+    jittery = crowd.standing(60, 1, -300.0, scale=0.7)
+    jittery.xy += np.random.default_rng(0).normal(0.0, 3.0,
+                                                  jittery.xy.shape)
+    records = crowd_file(tmp_path, jittery,
+                         crowd.standing(60, 2, 300.0))
+    candidates = {c.person_id: c
+                  for c in sequence.subject_candidates(records)}
+    assert 0 < candidates[1].movement - candidates[2].movement \
+        < sequence.MOVEMENT_TIE
+    assert sequence.select_subject(records).person_id == 2
+
+
+@pytest.mark.parametrize('central', [1, 2])
+def test_subject_tie_of_size_goes_to_the_most_central(tmp_path, central):
+    """Still people of sizes within SIZE_TIE: the one nearest the frame's
+    centre wins, whatever its id; the frame's size is used when given."""
+    places = {central: 0.0, 3 - central: 380.0}
+    scales = {1: 1.0, 2: 1.0 - sequence.SIZE_TIE / 2}
+    records = crowd_file(tmp_path, *(crowd.standing(10, pid, places[pid],
+                                                    scales[pid])
+                                      for pid in (1, 2)))
+    size = (int(2 * movements.IMAGE_CENTRE_X), 720)
+    assert sequence.select_subject(records,
+                                   frame_size=size).person_id == central
+    # Without the frame size the centre is the middle of all keypoints:
+    # with a third person on the other side, the image's centre again.
+    far = crowd.standing(10, 9, -380.0, 1.0 - sequence.SIZE_TIE / 2)
+    records = crowd_file(tmp_path, far, *(crowd.standing(
+        10, pid, places[pid], scales[pid]) for pid in (1, 2)))
+    assert sequence.select_subject(records).person_id == central
+
+
+@pytest.mark.parametrize('left, right', [(5, 2), (2, 5)])
+def test_subject_full_tie_goes_to_the_lower_id(left, right):
+    """Same movement, size and distance to the centre (x 86, y 44.5, where
+    the two people's centres are 100 px either side)."""
+    records = [{'frame': 0, 'time': 0.0, 'people': [
+        person(left, offset=-100.0), person(right, offset=100.0)]}]
+    candidates = sequence.subject_candidates(records, frame_size=(172, 89))
+    assert candidates[0].centre_distance == candidates[1].centre_distance
+    assert sequence.select_subject(records, frame_size=(172, 89)
+                                   ).person_id == 2
 
 
 def test_explicit_subject_absent_frames_are_nan_and_hands_filled():
