@@ -145,11 +145,6 @@ def output_problem(path: str, inputs: Iterable[str] = (),
     return f'{path}: {problem}' if problem else None
 
 
-def output_folder_problem(path: str) -> Optional[str]:
-    """:func:`output_problem` for a file whose folder must exist."""
-    return output_problem(path)
-
-
 def output_dir_problem(folder: str, inputs: Iterable[str] = ()
                        ) -> Optional[str]:
     """Why files cannot be written into the output folder ``folder``

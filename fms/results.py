@@ -5,6 +5,16 @@ The result document (:func:`result_document`) is what ``agreement`` and
 back as :class:`fms.measurements.Measurement` records (version-1 files
 written before ``measurement_details`` existed get units '' and no
 anchors).
+
+Repetitions: ``measurements``, ``measurement_details``, ``criteria`` and
+``key_frame`` are those of the chosen (best) repetition, as before
+repetitions were found, so every reader of a single trial keeps working.
+``repetitions`` lists each repetition found (its frames, score and
+measurements) and ``repetition`` the chosen one's ``index``;
+:func:`repetition_measurements` reads each repetition's measurements back
+so that :func:`fms.scoring.rescore` judges every repetition again and takes
+the best (documents without ``repetitions`` are judged on ``measurements``
+alone).  These fields are optional additions, so the version stays 1.
 """
 from __future__ import annotations
 
@@ -45,6 +55,25 @@ class CriterionResult:
 
 
 @dataclasses.dataclass
+class Repetition:
+    """One repetition of a trial (:mod:`fms.repetitions`), judged at its
+    own key frame.
+
+    Attributes:
+        first_index, last_index: indices into the track's arrays of its
+            first and last frames (inclusive).
+        key_index: index of its key frame.
+        score: its suggested score.
+        measurements: what its criteria compared.
+    """
+    first_index: int
+    last_index: int
+    key_index: int
+    score: int
+    measurements: Measurements
+
+
+@dataclasses.dataclass
 class Analysis:
     """The analysis of one trial of one test.
 
@@ -68,6 +97,12 @@ class Analysis:
         inputs: what the camera cannot see, as given: 'pain',
             'heels_raised', 'sex', ...
         thresholds: threshold key -> value used for this test.
+        repetitions: every repetition found, in time order (empty for an
+            analysis built without them).
+        repetition: index into ``repetitions`` of the chosen one, the
+            best-scoring (ties: the first), whose key frame, measurements,
+            criteria and score are the trial's above; None without
+            repetitions.
     """
     test: str
     side: Optional[str]
@@ -84,6 +119,8 @@ class Analysis:
     reasons: List[str]
     inputs: Dict[str, object]
     thresholds: Dict[str, float]
+    repetitions: List[Repetition] = dataclasses.field(default_factory=list)
+    repetition: Optional[int] = None
 
 
 def result_document(analysis: Analysis, subject: str) -> dict:
@@ -94,7 +131,12 @@ def result_document(analysis: Analysis, subject: str) -> dict:
     ``time``, ``reason``), ``measurements`` (name -> value or null),
     ``measurement_details`` (name -> ``{"unit", "anchor": {"joint",
     "place"} or null}``), ``criteria`` (a list of :class:`CriterionResult`
-    as dicts), ``thresholds``, ``person_id`` and ``source``.
+    as dicts), ``thresholds``, ``person_id``, ``source``,
+    ``repetitions`` (a list of ``{"index" (from 1), "first_frame",
+    "last_frame", "key_frame" (frame numbers), "score", "measurements"
+    (name -> value or null)}``) and ``repetition`` (the chosen one's
+    ``index``, null without repetitions).  ``key_frame``, ``measurements``
+    and ``criteria`` are the chosen repetition's.
     """
     track, key = analysis.track, analysis.key_index
     return {
@@ -114,7 +156,24 @@ def result_document(analysis: Analysis, subject: str) -> dict:
         'thresholds': {name: float(value) for name, value
                        in analysis.thresholds.items()},
         'person_id': int(track.person_id), 'source': track.source,
+        'repetitions': [_repetition_document(r, i, track.frames)
+                        for i, r in enumerate(analysis.repetitions)],
+        'repetition': (None if analysis.repetition is None
+                       else int(analysis.repetition) + 1),
     }
+
+
+def _repetition_document(repetition: Repetition, index: int,
+                         frames: np.ndarray) -> dict:
+    """A repetition as a JSON-ready dict, numbered from 1, with frame
+    numbers (not indices)."""
+    return {'index': index + 1,
+            'first_frame': int(frames[repetition.first_index]),
+            'last_frame': int(frames[repetition.last_index]),
+            'key_frame': int(frames[repetition.key_index]),
+            'score': int(repetition.score),
+            'measurements': {name: finite_or_none(m.value) for name, m
+                             in repetition.measurements.items()}}
 
 
 def _criterion_document(criterion: CriterionResult) -> dict:
@@ -138,6 +197,23 @@ def document_measurements(document: dict) -> Measurements:
             _number(value), str(detail.get('unit') or ''),
             anchor_from_document(detail.get('anchor')))
     return records
+
+
+def repetition_measurements(document: dict) -> List[Measurements]:
+    """The measurement records of each repetition of a result document
+    (units and anchors from ``measurement_details``, as
+    :func:`document_measurements`); ``[document_measurements(document)]``
+    for a document without repetition measurements (written before
+    repetitions were found, or by hand)."""
+    repetitions = document.get('repetitions')
+    if not isinstance(repetitions, list) or not repetitions or not all(
+            isinstance(r, dict) and isinstance(r.get('measurements'), dict)
+            for r in repetitions):
+        return [document_measurements(document)]
+    return [document_measurements(
+        {'measurements': r['measurements'],
+         'measurement_details': document.get('measurement_details')})
+        for r in repetitions]
 
 
 def _number(value) -> Optional[float]:

@@ -31,7 +31,7 @@ from fms.criteria import (CLEARING_TESTS, COMPENSATION, GRADES, PATTERN,
                           role_of)
 from fms.measurements import Measurement
 from fms.protocol import MAX_SCORE, VIEWS, check_test, check_view
-from fms.results import CriterionResult, document_measurements
+from fms.results import CriterionResult, repetition_measurements
 
 #: Score when the subject reports pain (FMS: pain gives 0).
 PAIN_SCORE = 0
@@ -198,11 +198,16 @@ def rescore(document: dict, thresholds: Mapping[str, float]) -> int:
     """The score of a saved result document (:func:`fms.results.
     result_document`, any version read) judged again with ``thresholds``
     (a subset of the test's keys; the document's own values fill the
-    rest)."""
+    rest).
+
+    Every repetition of the document is judged again and the best score
+    is returned (FMS scores the best repetition), so other thresholds can
+    choose another repetition than the analysis did; a document without
+    repetition measurements is judged on its ``measurements``
+    (:func:`fms.results.repetition_measurements`)."""
     merged = dict(document.get('thresholds') or {})
     merged.update(thresholds)
-    score, _, _ = evaluate(document['test'], document['view'],
-                           document_measurements(document), merged,
-                           document.get('inputs') or {})
-    return score
-
+    inputs = document.get('inputs') or {}
+    return max(evaluate(document['test'], document['view'], measurements,
+                        merged, inputs)[0]
+               for measurements in repetition_measurements(document))

@@ -23,7 +23,7 @@ import numpy as np
 
 from common.errors import ToolError
 from common.files import (atomic_file, input_file_problem,
-                          output_folder_problem)
+                          output_problem)
 from models.caffemodel import CaffeModel, CaffeModelError, read_caffemodel
 from models.pth import PthError, is_pth, pth_to_caffe_model, read_pth
 from models.staged_net import NETWORKS
@@ -182,7 +182,7 @@ def convert(network: str, source: str, destination: str) -> ConversionReport:
         raise ConversionError(
             f'{destination}: is a folder; give a file name, e.g. '
             f'{os.path.join(destination, network + ".npz")}')
-    problem = output_folder_problem(destination)
+    problem = output_problem(destination)
     if problem:
         raise ConversionError(problem)
     if os.path.exists(destination) and os.path.samefile(source, destination):

@@ -33,7 +33,7 @@ import numpy as np
 import entity
 from common.errors import ToolError
 from common.files import (atomic_file, commit_file, input_file_problem,
-                          output_folder_problem, remove_quietly,
+                          output_problem, remove_quietly,
                           temporary_path, write_atomic)
 from pose.detection import check_poses
 
@@ -295,7 +295,7 @@ class KeypointLinesWriter:
         Raises:
             KeypointFileError: the folder is missing or not writable.
         """
-        problem = output_folder_problem(path)
+        problem = output_problem(path)
         if problem:
             raise KeypointFileError(problem)
         self.path = path

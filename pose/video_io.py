@@ -71,7 +71,7 @@ import numpy as np
 
 from common.errors import ToolError
 from common.files import (commit_file, input_file_problem,
-                          output_folder_problem, remove_quietly, same_file,
+                          output_problem, remove_quietly, same_file,
                           temporary_path)
 
 # ---------------------------------------------------------------------------
@@ -737,7 +737,7 @@ class VideoWriter:
         width, height = (int(v) for v in size)
         if width < 1 or height < 1:
             raise VideoError(f'{path}: invalid frame size {width}x{height}')
-        problem = output_folder_problem(path)
+        problem = output_problem(path)
         if problem:
             raise VideoError(problem)
         self.path = path
