@@ -1,10 +1,25 @@
-"""The analysis of one trial: curves, key frame, measurements, score.
+"""The analysis of one trial: curves, repetitions, key frames,
+measurements, score.
 
 :func:`analyze_track` prepares the subject's track (gaps filled, smoothed:
 :func:`fms.sequence.prepare_track`), computes the per-frame curves of the
-test, picks the key frame, measures what the criteria compare there (or
-over the trial) and judges them (:func:`fms.scoring.evaluate`).  Each test
-has one small measuring function (:data:`MEASURES`).
+test, cuts the clip into its repetitions (:mod:`fms.repetitions`, from the
+test's driving curve: the hip height for the squat and the lunge, the
+stepping ankle's height for the hurdle step, the fist distance for
+shoulder mobility, the leg raise angle for the ASLR, the shoulder rise for
+the push-up, the reach for rotary stability), measures what the criteria
+compare at each repetition's key frame (or over the repetition, or over
+the trial where said) and judges each (:func:`fms.scoring.evaluate`).
+FMS scores the best of up to three repetitions, so the trial's score,
+key frame, measurements and criteria are those of the best-scoring
+repetition (ties: the first).  Each test has one small measuring function
+(:data:`MEASURES`).
+
+What stays trial-wide: the checks that the clip holds the movement and
+shows the ``--side`` given (they are about the clip, not a repetition),
+the moving leg of rotary stability, the hand length of shoulder mobility,
+and the curves themselves (the push-up's shoulder rise is measured from
+the lowest shoulder of the whole clip).
 
 Every measured value is a :class:`fms.measurements.Measurement` record:
 its unit is stated here once (the curve's unit, for a value read off a
@@ -61,8 +76,9 @@ from fms import angles as geo
 from fms.measurements import (CENTRAL, OPPOSITE, TESTED, Anchor, Measurement,
                               Measurements)
 from fms.protocol import check_side, check_test, check_view
-from fms.results import Analysis
+from fms.results import Analysis, Repetition
 from fms.criteria import check_clearing
+from fms.repetitions import Span, find_repetitions, separation_frames
 from fms.scoring import check_observable, evaluate
 from fms.sequence import DEFAULT_TRACK_PARAMS, Track, TrackParams, \
     prepare_track
@@ -123,14 +139,16 @@ HEAD_CUES = (('nose', ('Nose',), 1.0), ('eyes', ('Eye',), 0.09 / 0.11),
 @dataclasses.dataclass
 class Measures:
     """What a test's measuring function finds (see :data:`MEASURES`):
-    curves (name -> (T,) float64) with their units, the key frame, the
-    measurement records, and the threshold lines of the curves (curve ->
-    [(label, threshold key)])."""
+    curves (name -> (T,) float64) with their units, the repetitions
+    (:class:`fms.repetitions.Span`) and how their key frames were chosen,
+    the measurement records of each repetition (in the same order), and
+    the threshold lines of the curves (curve -> [(label, threshold
+    key)])."""
     curves: Dict[str, np.ndarray]
     units: Dict[str, str]
-    key_index: int
+    spans: List[Span]
     key_reason: str
-    measurements: Measurements
+    measurements: List[Measurements]
     lines: Dict[str, List[Tuple[str, str]]]
     notes: List[str] = dataclasses.field(default_factory=list)
 
@@ -163,6 +181,21 @@ def _key(curve: np.ndarray, largest: bool, what: str) -> int:
     filled = np.where(np.isfinite(curve), curve,
                       -np.inf if largest else np.inf)
     return int(np.argmax(filled) if largest else np.argmin(filled))
+
+
+def _repetitions(track: Track, curve: np.ndarray, largest: bool,
+                 what: str) -> List[Span]:
+    """The repetitions of the clip from its driving ``curve`` (extreme:
+    ``largest`` or smallest), :func:`fms.repetitions.find_repetitions`;
+    FmsError (as :func:`_key`'s) when the curve is never measured."""
+    _key(curve, largest, what)
+    return find_repetitions(curve, largest, separation_frames(track.times))
+
+
+def _span_mask(span: Span, frames: int) -> np.ndarray:
+    """(frames,) bool: the frames of ``span``."""
+    t = np.arange(frames)
+    return (t >= span.first) & (t <= span.last)
 
 
 def _at(curves: Mapping[str, np.ndarray], units: Mapping[str, str],
@@ -227,7 +260,7 @@ FULL_BODY = 'film the whole body, feet included, from the {view}'
 def _deep_squat(track: Track, side, view: str, inputs) -> Measures:
     xy = track.xy
     hip = _mid(xy, 'Hip')
-    key = _key(hip[:, 1], True, 'the hip height')
+    spans = _repetitions(track, hip[:, 1], True, 'the hip height')
     _moved('deep_squat', (_nan_stat(np.ptp, hip[:, 1]) or 0.0)
            / _trunk_length(xy), MIN_HIP_DROP_TRUNKS, 'the hip never lowers')
     curves = {'hip_y': hip[:, 1]}
@@ -254,6 +287,7 @@ def _deep_squat(track: Track, side, view: str, inputs) -> Measures:
             'Ankle'), 'torso_tibia_difference': TRUNK,
             'femur_angle': Anchor('Knee'),
             'dowel_offset': Anchor('Wrist', CENTRAL)}
+        measured = [_at(curves, units, span.key, anchors) for span in spans]
         lines = {'femur_angle': [('femur horizontal', 'femur_angle_min_deg')],
                  'torso_tibia_difference': [('limit', 'torso_tibia_max_deg')],
                  'dowel_offset': [('limit', 'dowel_offset_max_tibia')]}
@@ -273,15 +307,19 @@ def _deep_squat(track: Track, side, view: str, inputs) -> Measures:
                                                offsets['right'])
         units.update({name: 'hip widths' for name in curves
                       if name != 'hip_y'})
-        worse = 'left' if not offsets['right'][key] > offsets['left'][key] \
-            else 'right'
-        anchors = {f'knee_medial_offset_{s}': Anchor('Knee', s)
-                   for s in ('left', 'right')}
-        anchors['knee_medial_offset'] = Anchor('Knee', worse)
+        measured = []
+        for span in spans:
+            key = span.key
+            worse = 'left' if not offsets['right'][key] \
+                > offsets['left'][key] else 'right'
+            anchors = {f'knee_medial_offset_{s}': Anchor('Knee', s)
+                       for s in ('left', 'right')}
+            anchors['knee_medial_offset'] = Anchor('Knee', worse)
+            measured.append(_at(curves, units, key, anchors))
         lines = {'knee_medial_offset': [('limit',
                                          'knee_medial_max_hip_widths')]}
-    return Measures(curves, units, key, 'lowest hip position (largest hip '
-                    'y)', _at(curves, units, key, anchors), lines)
+    return Measures(curves, units, spans, 'lowest hip position (largest '
+                    'hip y)', measured, lines)
 
 
 def _hurdle_step(track: Track, side: str, view: str, inputs) -> Measures:
@@ -298,16 +336,14 @@ def _hurdle_step(track: Track, side: str, view: str, inputs) -> Measures:
     _moved('hurdle_step', max(rises.values()), MIN_STEP_SHANKS,
            'no foot ever lifts (no step)')
     _check_side('hurdle_step', side, rises, 'the stepping leg')
-    key = _key(height, True, 'the stepping ankle height')
+    spans = _repetitions(track, height, True, 'the stepping ankle height')
     curves = {'stepping_ankle_height': height}
     units = {'stepping_ankle_height': 'shank lengths'}
     hip, shoulder = _mid(xy, 'Hip'), _mid(xy, 'Shoulder')
     if view == 'side':
         curves['trunk_inclination'] = geo.inclination(hip, shoulder)
         units['trunk_inclination'] = 'deg'
-        measured = {'trunk_forward_lean': Measurement(
-            curves['trunk_inclination'][key], units['trunk_inclination'],
-            TRUNK)}
+        anchors = {}
         lines = {'trunk_inclination': [('limit', 'trunk_forward_max_deg')]}
     else:
         width = np.abs(step['Hip'][:, 0] - stance['Hip'][:, 0])
@@ -323,17 +359,26 @@ def _hurdle_step(track: Track, side: str, view: str, inputs) -> Measures:
             geo.joint(xy, 'Shoulder', 'left')))
         units.update(leg_alignment='hip widths', trunk_lateral_lean='deg',
                      shoulder_tilt='deg')
-        measured = _at(curves, units, key, {
-            'leg_alignment': Anchor('Knee'), 'trunk_lateral_lean': TRUNK,
-            'shoulder_tilt': Anchor('Shoulder', CENTRAL)})
+        anchors = {'leg_alignment': Anchor('Knee'),
+                   'trunk_lateral_lean': TRUNK,
+                   'shoulder_tilt': Anchor('Shoulder', CENTRAL)}
         lines = {'leg_alignment': [('limit', 'leg_alignment_max_hip_widths')],
                  'trunk_lateral_lean': [('limit', 'trunk_lateral_max_deg')],
                  'shoulder_tilt': [('limit', 'shoulder_tilt_max_deg')]}
     lines['stepping_ankle_height'] = [('hurdle', 'clearance_min_shanks')]
-    measured['clearance'] = Measurement(
-        height[key], units['stepping_ankle_height'], Anchor('Ankle'))
-    return Measures(curves, units, key, 'highest stepping ankle', measured,
-                    lines)
+    measured = []
+    for span in spans:
+        key = span.key
+        records = _at(curves, units, key, anchors)
+        if view == 'side':
+            records['trunk_forward_lean'] = Measurement(
+                curves['trunk_inclination'][key], units['trunk_inclination'],
+                TRUNK)
+        records['clearance'] = Measurement(
+            height[key], units['stepping_ankle_height'], Anchor('Ankle'))
+        measured.append(records)
+    return Measures(curves, units, spans, 'highest stepping ankle',
+                    measured, lines)
 
 
 def _inline_lunge(track: Track, side: str, view: str, inputs) -> Measures:
@@ -341,7 +386,8 @@ def _inline_lunge(track: Track, side: str, view: str, inputs) -> Measures:
     hip, shoulder = _mid(xy, 'Hip'), _mid(xy, 'Shoulder')
     _require({'hip': hip, 'shoulder': shoulder}, 'inline_lunge', view,
              FULL_BODY.format(view=view))
-    key = _key(hip[:, 1], True, 'the hip height')
+    spans = _repetitions(track, hip[:, 1], True, 'the hip height')
+    key = _key(hip[:, 1], True, 'the hip height')      # the lowest of all
     _moved('inline_lunge', (_nan_stat(np.ptp, hip[:, 1]) or 0.0)
            / _trunk_length(xy),
            MIN_HIP_DROP_TRUNKS, 'the hip never lowers')
@@ -365,12 +411,18 @@ def _inline_lunge(track: Track, side: str, view: str, inputs) -> Measures:
                                       - back_knee[:, 1]) / shank
         units.update(trunk_inclination='deg',
                      back_knee_height='shank lengths')
-        measured = _at(curves, units, key, {
-            'trunk_inclination': TRUNK,
-            'back_knee_height': Anchor('Knee', OPPOSITE)})
-        measured['trunk_inclination_range'] = Measurement(_nan_stat(
-            np.ptp, curves['trunk_inclination']), units['trunk_inclination'],
-            NECK)
+        measured = []
+        for span in spans:
+            records = _at(curves, units, span.key, {
+                'trunk_inclination': TRUNK,
+                'back_knee_height': Anchor('Knee', OPPOSITE)})
+            # FMS: no torso movement during the repetition: the range
+            # over the repetition's frames
+            records['trunk_inclination_range'] = Measurement(_nan_stat(
+                np.ptp, curves['trunk_inclination'][span.first:
+                                                    span.last + 1]),
+                units['trunk_inclination'], NECK)
+            measured.append(records)
         lines = {'trunk_inclination': [('limit',
                                         'trunk_inclination_max_deg')],
                  'back_knee_height': [('board',
@@ -384,12 +436,13 @@ def _inline_lunge(track: Track, side: str, view: str, inputs) -> Measures:
             front['Hip'], front['Knee'], front['Ankle'],
             geo.joint(xy, 'Hip', back)))
         units.update(trunk_lateral_lean='deg', knee_alignment='deg')
-        measured = _at(curves, units, key, {
+        measured = [_at(curves, units, span.key, {
             'trunk_lateral_lean': TRUNK, 'knee_alignment': Anchor('Knee')})
+            for span in spans]
         lines = {'trunk_lateral_lean': [('limit', 'trunk_lateral_max_deg')],
                  'knee_alignment': [('limit', 'knee_alignment_max_deg')]}
-    return Measures(curves, units, key, 'lowest hip position (largest hip '
-                    'y)', measured, lines)
+    return Measures(curves, units, spans, 'lowest hip position (largest '
+                    'hip y)', measured, lines)
 
 
 def _fist_gap(track: Track) -> Tuple[np.ndarray, bool]:
@@ -494,7 +547,8 @@ def _shoulder_mobility(track: Track, side: str, view: str,
              'shoulder_mobility', view, 'film both hands, from behind')
     hand_length, source, estimated = _hand_length(track, inputs)
     distance = gap / hand_length
-    key = _key(distance, False, 'the fist distance')
+    spans = _repetitions(track, distance, False, 'the fist distance')
+    key = _key(distance, False, 'the fist distance')    # closest of all
     # the upper hand (reaching down from over the shoulder) is the higher
     # wrist at the closest approach
     wrists = {s: geo.joint(track.xy, 'Wrist', s)[key, 1]
@@ -507,18 +561,22 @@ def _shoulder_mobility(track: Track, side: str, view: str,
                     'the upper hand')
     curves, units = {'fist_distance': distance}, {'fist_distance':
                                                   'hand lengths'}
-    measured = _at(curves, units, key, {'fist_distance': Anchor('Wrist')})
-    measured.update(hand_length_px=Measurement(hand_length, 'px'),
-                    hand_length_estimated=Measurement(
-                        1.0 if estimated else 0.0, 'flag'),
-                    fist_distance_estimated=Measurement(
-                        1.0 if fists_estimated else 0.0, 'flag'))
+    measured = []
+    for span in spans:
+        records = _at(curves, units, span.key,
+                      {'fist_distance': Anchor('Wrist')})
+        records.update(hand_length_px=Measurement(hand_length, 'px'),
+                       hand_length_estimated=Measurement(
+                           1.0 if estimated else 0.0, 'flag'),
+                       fist_distance_estimated=Measurement(
+                           1.0 if fists_estimated else 0.0, 'flag'))
+        measured.append(records)
     notes = [source]
     if fists_estimated:
         notes.append(f'fist distance estimated: no hand keypoints, so the '
                      f'wrists\' distance less {FIST_REACH_HANDS:g} hand '
                      f'lengths for each fist')
-    return Measures(curves, units, key, 'smallest distance between the '
+    return Measures(curves, units, spans, 'smallest distance between the '
                     'fists', measured,
                     {'fist_distance': [
                         ('3', 'within_one_max_hands'),
@@ -551,11 +609,11 @@ def _aslr(track: Track, side: str, view: str, inputs) -> Measures:
     _moved('aslr', max(travel.values()), MIN_LEG_TRAVEL_SHANKS,
            'the leg never rises')
     _check_side('aslr', side, travel, 'the raised leg')
-    key = _key(leg_raise, True, 'the leg raise angle')
-    return Measures(curves, units, key, 'largest leg raise angle',
-                    _at(curves, units, key, {
+    spans = _repetitions(track, leg_raise, True, 'the leg raise angle')
+    return Measures(curves, units, spans, 'largest leg raise angle',
+                    [_at(curves, units, span.key, {
                         'ankle_position': Anchor('Ankle'),
-                        'leg_raise': Anchor('Hip')}),
+                        'leg_raise': Anchor('Hip')}) for span in spans],
                     {'ankle_position': [
                         ('mid-thigh', 'mid_thigh_min_fraction'),
                         ('knee', 'knee_min_fraction')]})
@@ -570,7 +628,7 @@ def _pushup(track: Track, side, view: str, inputs) -> Measures:
               'wrist': wrist}, 'trunk_stability_pushup', view,
              FULL_BODY.format(view=view))
     rise = np.nanmax(shoulder[:, 1]) - shoulder[:, 1]
-    key = _key(rise, True, 'the shoulder height')
+    spans = _repetitions(track, rise, True, 'the shoulder height')
     _moved('trunk_stability_pushup', (_nan_stat(np.max, rise) or 0.0)
            / _trunk_length(xy), MIN_SHOULDER_RISE_TRUNKS,
            'the body never lifts')
@@ -581,21 +639,31 @@ def _pushup(track: Track, side, view: str, inputs) -> Measures:
     with np.errstate(invalid='ignore', divide='ignore'):
         hand = ((wrist - shoulder) * axis).sum(axis=1) \
             / (((nose - shoulder) * axis).sum(axis=1) * scale)
-    top = np.nanmax(rise)
-    lift = rise >= LIFT_FRACTION * top
-    before = (rise < PRE_LIFT_FRACTION * top) & (np.arange(len(rise)) < key)
     units = {'shoulder_rise': 'px', 'hip_deviation': 'deg',
              'hand_position': 'shoulder-to-nose lengths'}
-    measured = {
-        'hip_deviation': Measurement(_nan_stat(np.max, deviation[lift]),
-                                     units['hip_deviation'], TRUNK),
-        'hand_position': Measurement(_nan_stat(np.median, hand[before]),
-                                     units['hand_position'],
-                                     Anchor('Wrist', CENTRAL)),
-        'shoulder_rise_px': Measurement(top, 'px')}
+    measured = []
+    lying = rise < PRE_LIFT_FRACTION * np.nanmax(rise)
+    index = np.arange(len(rise))
+    for span in spans:
+        inside = _span_mask(span, len(rise))
+        top = rise[span.key]
+        # the lift of this repetition; the hands measured lying before it
+        # (in its span, else anywhere before its key frame)
+        lift = inside & (rise >= LIFT_FRACTION * top)
+        before = lying & (index < span.key)
+        if (before & inside).any():
+            before &= inside
+        measured.append({
+            'hip_deviation': Measurement(_nan_stat(np.max, deviation[lift]),
+                                         units['hip_deviation'], TRUNK),
+            'hand_position': Measurement(_nan_stat(np.median, hand[before]),
+                                         units['hand_position'],
+                                         Anchor('Wrist', CENTRAL)),
+            'shoulder_rise_px': Measurement(top, 'px')})
     curves = {'shoulder_rise': rise, 'hip_deviation': deviation,
               'hand_position': hand}
-    return Measures(curves, units, key, 'highest shoulder during the lift',
+    return Measures(curves, units, spans, 'highest shoulder during the '
+                    'lift',
                     measured,
                     {'hip_deviation': [('limit', 'one_unit_max_deg')],
                      'hand_position': [('forehead', 'hand_forehead_min'),
@@ -664,21 +732,27 @@ def _rotary_stability(track: Track, side: str, view: str,
         'elbow_knee_distance': geo.distance(arm['Elbow'],
                                             limb['Knee']) / trunk,
         'trunk_angle': geo.angle_below_horizontal(hip, shoulder)}
-    key = _key(curves['reach'], True, 'the reach')
+    spans = _repetitions(track, curves['reach'], True, 'the reach')
     units = {name: 'deg' for name in curves}
     units.update(reach='trunk lengths', elbow_knee_distance='trunk lengths')
-    measured = _at(curves, units, key, {
-        'arm_angle': Anchor('Shoulder'),
-        'leg_angle': Anchor('Hip', TESTED if leg == side else OPPOSITE)})
-    measured.update(
-        elbow_knee_distance=Measurement(
-            _nan_stat(np.min, curves['elbow_knee_distance'][key:]),
-            units['elbow_knee_distance'], Anchor('Elbow')),
-        trunk_angle_range=Measurement(
-            _nan_stat(np.ptp, curves['trunk_angle']), units['trunk_angle'],
-            TRUNK),
-        same_side_leg=Measurement(1.0 if leg == side else 0.0, 'flag'))
-    return Measures(curves, units, key, 'largest reach (moving wrist to '
+    measured = []
+    for span in spans:
+        key, end = span.key, span.last + 1
+        records = _at(curves, units, key, {
+            'arm_angle': Anchor('Shoulder'),
+            'leg_angle': Anchor('Hip', TESTED if leg == side else OPPOSITE)})
+        # the touch after the reach, and the trunk's stability, within the
+        # repetition
+        records.update(
+            elbow_knee_distance=Measurement(
+                _nan_stat(np.min, curves['elbow_knee_distance'][key:end]),
+                units['elbow_knee_distance'], Anchor('Elbow')),
+            trunk_angle_range=Measurement(
+                _nan_stat(np.ptp, curves['trunk_angle'][span.first:end]),
+                units['trunk_angle'], TRUNK),
+            same_side_leg=Measurement(1.0 if leg == side else 0.0, 'flag'))
+        measured.append(records)
+    return Measures(curves, units, spans, 'largest reach (moving wrist to '
                     'moving ankle)', measured,
                     {'arm_angle': [('limit', 'arm_extension_max_deg')],
                      'leg_angle': [('limit', 'leg_extension_max_deg')],
@@ -744,16 +818,44 @@ def analyze_track(track: Track, test: str, side: Optional[str], view: str,
                        f'whole trial')
     prepared = prepare_track(track, params)
     measures = MEASURES[test](prepared, side, view, inputs)
-    score, criteria, reasons = evaluate(test, view, measures.measurements,
-                                        values, inputs)
-    reasons = reasons + list(measures.notes)
+    judged = [evaluate(test, view, measured, values, inputs)
+              for measured in measures.measurements]
+    scores = [score for score, _, _ in judged]
+    chosen = scores.index(max(scores))          # the best; ties: the first
+    score, criteria, reasons = judged[chosen]
+    repetitions = [Repetition(span.first, span.last, span.key, s, measured)
+                   for span, s, measured in zip(
+                       measures.spans, scores, measures.measurements)]
+    reasons = reasons + list(measures.notes) + [
+        repetition_line(repetitions, chosen, prepared.frames)]
     lines = {curve: [(label, values[key]) for label, key in entries]
              for curve, entries in measures.lines.items()
              if curve in measures.curves}
+    key_reason = measures.key_reason
+    if len(repetitions) > 1:
+        key_reason += f', repetition {chosen + 1} of {len(repetitions)}'
     return Analysis(
         test=test, side=side, view=view, track=prepared,
         curves=measures.curves, curve_units=measures.units,
-        curve_thresholds=lines, key_index=measures.key_index,
-        key_reason=measures.key_reason,
-        measurements=measures.measurements, criteria=criteria, score=score,
-        reasons=reasons, inputs=dict(inputs), thresholds=values)
+        curve_thresholds=lines, key_index=repetitions[chosen].key_index,
+        key_reason=key_reason,
+        measurements=repetitions[chosen].measurements, criteria=criteria,
+        score=score, reasons=reasons, inputs=dict(inputs), thresholds=values,
+        repetitions=repetitions, repetition=chosen)
+
+
+def repetition_line(repetitions: List[Repetition], chosen: int,
+                    frames: np.ndarray) -> str:
+    """The reason line naming the repetition scored: ``repetition 2 of 3
+    (frames 61-118), the best; others: repetition 1 scored 1, repetition 3
+    scored 2`` (``one repetition (frames 0-89)`` when only one)."""
+    def span(r: Repetition) -> str:
+        return (f'frames {int(frames[r.first_index])}-'
+                f'{int(frames[r.last_index])}')
+    best = repetitions[chosen]
+    if len(repetitions) == 1:
+        return f'one repetition ({span(best)})'
+    others = ', '.join(f'repetition {i + 1} scored {r.score}'
+                       for i, r in enumerate(repetitions) if i != chosen)
+    return (f'repetition {chosen + 1} of {len(repetitions)} ({span(best)}), '
+            f'the best; others: {others}')

@@ -31,6 +31,14 @@ CURVE_LINE_WIDTH = 1.5
 KEY_LINE_WIDTH = 1.5
 THRESHOLD_LINE_WIDTH = 1.0
 GRID_ALPHA = 0.3
+#: Background of each repetition's span (:attr:`fms.results.Analysis.
+#: repetitions`), alternating so that neighbours are told apart, and of
+#: the chosen (scored) one: opaque, behind the grid and the curve.
+REPETITION_COLORS: Tuple[str, ...] = ('#ececec', '#dadada')
+CHOSEN_REPETITION_COLOR = '#fbdcdc'
+#: Key frames of the repetitions not chosen: thin dotted lines.
+OTHER_KEY_COLOR = 'tab:gray'
+OTHER_KEY_LINE_WIDTH = 1.0
 #: Offset of the key frame value's annotation from its point, in points.
 ANNOTATION_OFFSET_POINTS: Tuple[int, int] = (6, 6)
 
@@ -49,8 +57,13 @@ def plot_curves(analysis: Analysis) -> bytes:
     axis in seconds from ``analysis.track.times``), y label with its unit,
     the lines of ``analysis.curve_thresholds`` dashed and labelled, the key
     frame as a vertical :data:`KEY_FRAME_COLOR` line on every panel with
-    the curve's value there annotated; NaN frames are left as gaps.  The
-    title gives the test, side, view and suggested score.
+    the curve's value there annotated; NaN frames are left as gaps.  When
+    the analysis has several repetitions, each one's span is shaded
+    (:data:`REPETITION_COLORS`, the chosen one
+    :data:`CHOSEN_REPETITION_COLOR`), labelled ``rep 2: 3`` (its number and
+    score) on the top panel, and the other repetitions' key frames are
+    dotted lines.  The title gives the test, side, view and suggested
+    score.
 
     Returns:
         PNG bytes of a ``PLOT_WIDTH_INCHES * PLOT_DPI`` (800) pixels wide
@@ -67,6 +80,8 @@ def plot_curves(analysis: Analysis) -> bytes:
     axes = fig.subplots(panels, 1, sharex=True, squeeze=False)[:, 0]
     times = np.asarray(analysis.track.times, np.float64)
     key_time = float(times[analysis.key_index])
+    for index, ax in enumerate(axes):
+        _shade_repetitions(ax, analysis, times, index == 0)
     for ax, name in zip(axes, names):
         _plot_panel(ax, analysis, name, times, key_time)
     if not names:
@@ -79,6 +94,32 @@ def plot_curves(analysis: Analysis) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format='png', dpi=PLOT_DPI)
     return buffer.getvalue()
+
+
+def _shade_repetitions(ax, analysis: Analysis, times: np.ndarray,
+                       labelled: bool) -> None:
+    """Shade each repetition's span on ``ax`` (nothing for a single one),
+    with its number and score on the ``labelled`` panel, and the other
+    repetitions' key frames dotted."""
+    repetitions = analysis.repetitions
+    if len(repetitions) < 2:
+        return
+    step = float(np.median(np.diff(times))) if len(times) > 1 else 0.0
+    for i, repetition in enumerate(repetitions):
+        chosen = i == analysis.repetition
+        start = float(times[repetition.first_index]) - step / 2
+        stop = float(times[repetition.last_index]) + step / 2
+        color = CHOSEN_REPETITION_COLOR if chosen else \
+            REPETITION_COLORS[i % len(REPETITION_COLORS)]
+        ax.axvspan(start, stop, color=color, zorder=0, linewidth=0)
+        if not chosen:
+            ax.axvline(float(times[repetition.key_index]),
+                       color=OTHER_KEY_COLOR, linestyle=':',
+                       linewidth=OTHER_KEY_LINE_WIDTH)
+        if labelled:
+            ax.text((start + stop) / 2, 0.98, f'rep {i + 1}: '
+                    f'{repetition.score}', ha='center', va='top',
+                    fontsize='small', transform=ax.get_xaxis_transform())
 
 
 def _plot_panel(ax, analysis: Analysis, name: str, times: np.ndarray,

@@ -80,7 +80,9 @@ def separation_frames(times: np.ndarray) -> int:
     steps = steps[np.isfinite(steps) & (steps > 0)]
     if not steps.size:
         return 1
-    return max(1, int(math.ceil(MIN_SEPARATION_S / float(np.median(steps)))))
+    # rounded first: 0.5 s / (1/30 s) is 15.000000000000002 in floats
+    frames = round(MIN_SEPARATION_S / float(np.median(steps)), 6)
+    return max(1, int(math.ceil(frames)))
 
 
 def _smoothed(curve: np.ndarray) -> np.ndarray:

@@ -446,3 +446,29 @@ def test_a_wrong_side_is_one_error_naming_the_detected_side(tmp_path,
                           tmp_path / 'out')
     assert code == 2 and len(errors) == 1, errors
     assert 'run with --side right' in errors[0]
+
+
+def test_analyze_scores_the_best_repetition(tmp_path, capsys):
+    # the deepest squat leans forward, the next one is clean: FMS scores
+    # the best repetition, 3
+    path = tmp_path / 'cleo.jsonl'
+    movements.write_keypoint_file(movements.repeated([
+        movements.deep_squat_sequence(min_femur_angle_deg=10.0,
+                                      trunk_excess_deg=20.0),
+        movements.deep_squat_sequence(min_femur_angle_deg=5.0)],
+        noise_px=1.0), str(path))
+    out = tmp_path / 'results'
+    code, stdout, errors = run(capsys, 'analyze', path, '--test',
+                               'deep_squat', '--view', 'side', '--out', out)
+    assert code == 0 and errors == []
+    result = json.loads((out / 'cleo_deep_squat_side.json').read_text())
+    assert result['score'] == 3 and result['repetition'] == 2
+    assert [r['score'] for r in result['repetitions']] == [1, 3]
+    second = result['repetitions'][1]
+    assert result['key_frame']['frame'] == second['key_frame']
+    line = (f'repetition 2 of 2 (frames {second["first_frame"]}-'
+            f'{second["last_frame"]}), the best; others: repetition 1 '
+            f'scored 1')
+    assert line in result['reasons'] and f'  - {line}' in stdout
+    assert cv2.imread(str(out / 'cleo_deep_squat_side_angles.png')) \
+        is not None

@@ -345,3 +345,124 @@ def test_retest_hints_stay():
         pattern='diagonal', arm_drop_deg=30.0), 'rotary_stability', 'right',
         'side', {})
     assert not any('retest' in r for r in diagonal.reasons)
+
+
+# --- Repetitions: FMS scores the best of up to three ("Screening sessions")
+
+def three_squats(noise=0.0, gaps=()):
+    """The deepest squat leans forward (1), the next is clean (3), the last
+    leans forward again (1)."""
+    return movements.repeated([
+        movements.deep_squat_sequence(min_femur_angle_deg=10.0,
+                                      trunk_excess_deg=20.0),
+        movements.deep_squat_sequence(min_femur_angle_deg=5.0),
+        movements.deep_squat_sequence(min_femur_angle_deg=0.0,
+                                      trunk_excess_deg=20.0)],
+        noise_px=noise, gaps=gaps, seed=2)
+
+
+@pytest.mark.parametrize('noise, gaps', [(0.0, ()), (NOISE_PX, GAPS)])
+def test_the_best_of_three_repetitions_is_scored(noise, gaps):
+    analysis = analyze_track(three_squats(noise, gaps), 'deep_squat', None,
+                             'side', {})
+    assert [r.score for r in analysis.repetitions] == [1, 3, 1]
+    assert analysis.repetition == 1 and analysis.score == 3
+    chosen = analysis.repetitions[1]
+    assert analysis.key_index == chosen.key_index
+    assert abs(chosen.key_index - (90 + 45)) <= 3
+    assert analysis.measurements is chosen.measurements
+    assert analysis.measurements['torso_tibia_difference'].value \
+        == pytest.approx(0.0, abs=2.0)
+    assert criterion(analysis, 'torso_parallel_tibia').passed is True
+    assert (chosen.first_index, chosen.last_index) == (
+        analysis.repetitions[0].last_index + 1,
+        analysis.repetitions[2].first_index - 1)
+    assert analysis.reasons[-1] == (
+        f'repetition 2 of 3 (frames {chosen.first_index}-'
+        f'{chosen.last_index}), the best; others: repetition 1 scored 1, '
+        f'repetition 3 scored 1')
+    assert analysis.key_reason.endswith('repetition 2 of 3')
+    # the deepest repetition alone, as the key frame was chosen before
+    deepest = analyze_track(movements.deep_squat_sequence(
+        min_femur_angle_deg=10.0, trunk_excess_deg=20.0), 'deep_squat',
+        None, 'side', {})
+    assert deepest.score == 1
+
+
+@pytest.mark.parametrize('noise, gaps', [(0.0, ()), (NOISE_PX, GAPS)])
+def test_three_identical_repetitions_are_found_and_the_first_is_chosen(
+        noise, gaps):
+    track = movements.repeated([movements.deep_squat_sequence()] * 3,
+                               noise_px=noise, gaps=gaps, seed=4)
+    analysis = analyze_track(track, 'deep_squat', None, 'side', {})
+    assert [r.score for r in analysis.repetitions] == [3, 3, 3]
+    assert [abs(r.key_index - k) <= 3 for r, k in zip(
+        analysis.repetitions, (45, 135, 225))] == [True] * 3
+    assert analysis.repetition == 0 and analysis.key_index \
+        == analysis.repetitions[0].key_index
+
+
+@pytest.mark.parametrize('noise', [0.0, NOISE_PX, 3 * NOISE_PX])
+def test_one_repetition_is_one_and_noise_does_not_split_it(noise):
+    track = movements.deep_squat_sequence(key_frame=40, noise_px=noise,
+                                          seed=7)
+    analysis = analyze_track(track, 'deep_squat', None, 'side', {})
+    assert len(analysis.repetitions) == 1 and analysis.repetition == 0
+    only = analysis.repetitions[0]
+    assert (only.first_index, only.last_index) == (0, 89)
+    assert only.key_index == analysis.key_index
+    assert analysis.reasons[-1] == 'one repetition (frames 0-89)'
+    assert 'repetition' not in analysis.key_reason
+
+
+@pytest.mark.parametrize('test, side, view, inputs',
+                         movements.EXAMPLE_TRIALS)
+def test_every_test_finds_its_repetitions(test, side, view, inputs):
+    one = movements.example_track(test, side, view)
+    track = movements.repeated([one] * 3, noise_px=NOISE_PX, seed=1)
+    analysis = analyze_track(track, test, side, view, inputs)
+    assert len(analysis.repetitions) == 3, analysis.reasons
+    assert analysis.score == analyze_track(one, test, side, view,
+                                           inputs).score
+
+
+def test_aslr_best_repetition_is_the_highest_raise():
+    track = movements.repeated([
+        movements.leg_raise_sequence(max_angle_deg=a, side='left')
+        for a in (50.0, 80.0, 65.0)])
+    analysis = analyze_track(track, 'aslr', 'left', 'side', {})
+    assert [r.score for r in analysis.repetitions] == [1, 3, 2]
+    assert analysis.repetition == 1
+    assert analysis.measurements['leg_raise'].value == pytest.approx(80.0,
+                                                                     abs=1)
+
+
+def test_a_range_over_the_trial_is_over_the_repetition():
+    # FMS: no torso movement during the repetition; the lunge's trunk
+    # range is each repetition's own, not the whole clip's
+    track = movements.repeated([
+        movements.inline_lunge_sequence(trunk_lean_deg=lean)
+        for lean in (20.0, 3.0)])
+    analysis = analyze_track(track, 'inline_lunge', 'right', 'side', {})
+    ranges = [r.measurements['trunk_inclination_range'].value
+              for r in analysis.repetitions]
+    assert ranges == [pytest.approx(20.0, abs=1.0),
+                      pytest.approx(3.0, abs=1.0)]
+    assert [r.score for r in analysis.repetitions] == [2, 3]
+    assert analysis.repetition == 1
+
+
+def test_rescore_judges_every_repetition_again():
+    analysis = analyze_track(three_squats(), 'deep_squat', None, 'side', {})
+    document = result_document(analysis, subject='s1')
+    assert rescore(document, {}) == 3
+    # a deeper femur limit fails the clean repetition (5 deg) but a looser
+    # trunk limit lets the deepest (10 deg, 20 deg lean) pass: the best
+    # is now repetition 1, as the analysis with those thresholds chooses
+    other = {'femur_angle_min_deg': 8.0, 'torso_tibia_max_deg': 25.0}
+    again = analyze_track(three_squats(), 'deep_squat', None, 'side', {},
+                          thresholds=other)
+    assert again.repetition == 0 and again.score == 3
+    assert rescore(document, other) == 3
+    chosen_only = {k: v for k, v in document.items() if k != 'repetitions'}
+    assert rescore(chosen_only, other) == 1

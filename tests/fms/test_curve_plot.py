@@ -51,3 +51,33 @@ def test_plot_without_curves_or_with_a_nan_key_value():
 def test_key_index_outside_the_track_is_refused():
     with pytest.raises(ValueError, match='key index'):
         curve_plot.plot_curves(synthetic_analysis(key=FRAMES))
+
+
+def shaded_runs(png, color):
+    """Runs of columns of ``color`` along a row near the top of the first
+    panel."""
+    image = decode(png).astype(int)
+    rgb = np.array(to_rgb(color)) * 255
+    row = image[int(0.25 * curve_plot.PANEL_HEIGHT_INCHES
+                    * curve_plot.PLOT_DPI)]
+    hit = (np.abs(row - rgb[::-1]).sum(axis=1) < 6).astype(int)
+    return int((np.diff(np.concatenate([[0], hit])) == 1).sum())
+
+
+def test_each_repetition_is_shaded_and_the_chosen_one_stands_out():
+    from fms.results import Repetition
+    analysis = synthetic_analysis(key=30)
+    analysis.repetitions = [Repetition(0, 19, 10, 1, {}),
+                            Repetition(20, 39, 30, 3, {}),
+                            Repetition(40, 59, 50, 2, {})]
+    analysis.repetition = 1
+    png = curve_plot.plot_curves(analysis)
+    assert shaded_runs(png, curve_plot.CHOSEN_REPETITION_COLOR) >= 1
+    others = [shaded_runs(png, c) for c in curve_plot.REPETITION_COLORS]
+    assert others[0] >= 2 or (others[0] >= 1 and others[1] >= 1)
+    single = synthetic_analysis(key=30)
+    single.repetitions = [Repetition(0, 59, 30, 2, {})]
+    single.repetition = 0
+    plain = curve_plot.plot_curves(single)
+    assert shaded_runs(plain, curve_plot.CHOSEN_REPETITION_COLOR) == 0
+    assert abs(key_line_column(png) - key_line_column(plain)) <= 2
