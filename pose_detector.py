@@ -126,9 +126,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         except OSError as error:
             if is_fatal_write_error(error):
                 raise           # the disk is full: every image would fail
-            console.error(os_error_message(error)
-                          if error.filename else
-                          f'{job.path}: {os_error_message(error)}')
+            console.error(os_error_message(error, job.path))
             failed += 1
             continue
         for warning in result.warnings:

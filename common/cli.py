@@ -49,9 +49,10 @@ class Console:
         self._print('note', message)
 
 
-def os_error_message(error: OSError) -> str:
-    """One line for an OSError: the file, the system's reason, what to do."""
-    where = error.filename or 'a file'
+def os_error_message(error: OSError, path: str = 'a file') -> str:
+    """One line for an OSError: the file (the error's own, else ``path``),
+    the system's reason, what to do."""
+    where = error.filename or path
     reason = error.strerror or (str(error.args[0]) if error.args
                                 else type(error).__name__)
     return f'{where}: {reason}; check the path, permissions and free space'

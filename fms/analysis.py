@@ -77,9 +77,9 @@ from fms.measurements import (CENTRAL, OPPOSITE, TESTED, Anchor, Measurement,
                               Measurements)
 from fms.protocol import check_side, check_test, check_view
 from fms.results import Analysis, Repetition
-from fms.criteria import check_clearing
+from fms.criteria import check_inputs
 from fms.repetitions import Span, find_repetitions, separation_frames
-from fms.scoring import check_observable, evaluate
+from fms.scoring import check_judged, check_observable, evaluate
 from fms.sequence import DEFAULT_TRACK_PARAMS, Track, TrackParams, \
     prepare_track
 from fms.thresholds import test_thresholds
@@ -260,6 +260,7 @@ FULL_BODY = 'film the whole body, feet included, from the {view}'
 def _deep_squat(track: Track, side, view: str, inputs) -> Measures:
     xy = track.xy
     hip = _mid(xy, 'Hip')
+    _require({'hip': hip}, 'deep_squat', view, FULL_BODY.format(view=view))
     spans = _repetitions(track, hip[:, 1], True, 'the hip height')
     _moved('deep_squat', (_nan_stat(np.ptp, hip[:, 1]) or 0.0)
            / _trunk_length(xy), MIN_HIP_DROP_TRUNKS, 'the hip never lowers')
@@ -523,10 +524,7 @@ def _hand_length(track: Track, inputs: Mapping) -> Tuple[float, str, bool]:
     clip (:func:`_open_hand_length`); else estimated from the forearms."""
     given = inputs.get('hand_length_cm')
     if given is not None:
-        stature = inputs.get('stature_cm')
-        if not stature:
-            raise FmsError('shoulder_mobility: --hand-length-cm needs '
-                           '--stature-cm (the pixel scale)')
+        stature = inputs['stature_cm']      # both or neither: check_inputs
         scale = _body_height_px(track.xy) / float(stature)
         return (float(given) * scale, f'hand length {float(given):g} cm as '
                 f'given, at {scale:.2f} px/cm from the stature '
@@ -804,12 +802,15 @@ def analyze_track(track: Track, test: str, side: Optional[str], view: str,
             observable in the view; a clip without the tested movement
             (too few frames, or e.g. a squat whose hip never lowers); a
             ``side`` the movement contradicts (the message names the side
-            detected); clearing pain for a test without a clearing test.
+            detected); clearing pain for a test without a clearing test;
+            a hand length or stature that is not a positive number, given
+            without the other, or given for another test than shoulder
+            mobility (:func:`fms.criteria.check_hand_scale`).
     """
     check_test(test)
     side = check_side(test, side)
     check_view(view)
-    check_clearing(test, inputs)
+    check_inputs(test, inputs)
     check_observable(test, view)
     values = test_thresholds(test, thresholds)
     if len(track) < MIN_FRAMES:
@@ -821,7 +822,11 @@ def analyze_track(track: Track, test: str, side: Optional[str], view: str,
     judged = [evaluate(test, view, measured, values, inputs)
               for measured in measures.measurements]
     scores = [score for score, _, _ in judged]
-    chosen = scores.index(max(scores))          # the best; ties: the first
+    # a repetition where nothing was judged (its key frame without the
+    # joints) cannot be the best; none judged at all: an error
+    check_judged(test, view, scores, measures.measurements)
+    best = max(s for s in scores if s is not None)
+    chosen = scores.index(best)                 # the best; ties: the first
     score, criteria, reasons = judged[chosen]
     repetitions = [Repetition(span.first, span.last, span.key, s, measured)
                    for span, s, measured in zip(
@@ -856,6 +861,8 @@ def repetition_line(repetitions: List[Repetition], chosen: int,
     if len(repetitions) == 1:
         return f'one repetition ({span(best)})'
     others = ', '.join(f'repetition {i + 1} scored {r.score}'
+                       if r.score is not None else
+                       f'repetition {i + 1} not judged (joints not found)'
                        for i, r in enumerate(repetitions) if i != chosen)
     return (f'repetition {chosen + 1} of {len(repetitions)} ({span(best)}), '
             f'the best; others: {others}')

@@ -24,6 +24,7 @@ score, notes on what the keypoints cannot see) is in :data:`SCORE_RULES`.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Dict, Mapping, Optional, Tuple
 
 from fms import FmsError
@@ -190,6 +191,47 @@ def check_clearing(test: str, inputs: Mapping) -> None:
     if inputs.get('clearing_pain') and test not in CLEARING_TESTS:
         raise FmsError(f'{test} has no clearing test: clearing-test pain '
                        f'applies only to {", ".join(CLEARING_TESTS)}')
+
+
+#: The inputs of the hand length's pixel scale (shoulder mobility), each
+#: with the command option that gives it.
+HAND_SCALE_INPUTS: Dict[str, str] = {
+    'hand_length_cm': '--hand-length-cm',
+    'stature_cm': '--stature-cm',
+}
+#: The one test the hand length and stature are for.
+HAND_SCALE_TEST = 'shoulder_mobility'
+
+
+def check_hand_scale(test: str, inputs: Mapping) -> None:
+    """FmsError (one line, naming the option) unless ``inputs``'
+    ``hand_length_cm`` and ``stature_cm`` (None: not given) are both
+    absent, or both given, finite and positive, for shoulder mobility."""
+    given = {key: inputs.get(key) for key in HAND_SCALE_INPUTS
+             if inputs.get(key) is not None}
+    if not given:
+        return
+    options = ' and '.join(HAND_SCALE_INPUTS.values())
+    if test != HAND_SCALE_TEST:
+        raise FmsError(f'{test}: {options} apply only to {HAND_SCALE_TEST}')
+    for key, value in given.items():
+        number = None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            number = float(value)
+        if number is None or not math.isfinite(number) or number <= 0:
+            raise FmsError(f'{HAND_SCALE_INPUTS[key]} must be a positive '
+                           f'number of centimetres, not {value!r}')
+    if len(given) < len(HAND_SCALE_INPUTS):
+        raise FmsError(f'{options} go together: give both (the stature '
+                       f'sets the pixel scale of the hand length)')
+
+
+def check_inputs(test: str, inputs: Mapping) -> None:
+    """FmsError (one line) for inputs that do not fit ``test``, checked
+    before any work: clearing-test pain (:func:`check_clearing`), the hand
+    length and stature (:func:`check_hand_scale`)."""
+    check_clearing(test, inputs)
+    check_hand_scale(test, inputs)
 
 
 #: How to give each input a ``role_by`` row may need: what it is, and the

@@ -11,23 +11,15 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Iterable, List, Mapping, Optional
+from typing import Iterable, List, Mapping
 
-from common.files import output_problem as common_output_problem
 from common.files import outputs_problem, remove_quietly, write_atomic
 from fms import FmsError
 
 
-def output_problem(path: str, inputs: Iterable[str] = ()) -> Optional[str]:
-    """Why ``path`` cannot be written (:func:`common.files.output_problem`:
-    an input, a folder, an unwritable place, tried for real so also as
-    root; a folder that does not exist yet is fine when it can be
-    created)."""
-    return common_output_problem(path, inputs, create_folders=True)
-
-
 def check_outputs(paths: Iterable[str], inputs: Iterable[str] = ()) -> None:
-    """FmsError with the :func:`output_problem` of the first bad path, or
+    """FmsError with the :func:`common.files.output_problem` of the first
+    bad path, or
     saying that two of the paths are one file."""
     problem = outputs_problem(paths, inputs, create_folders=True)
     if problem:

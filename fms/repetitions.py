@@ -138,8 +138,6 @@ def find_repetitions(curve: np.ndarray, largest: bool,
     if not high > low:
         return [Span(0, frames - 1, int(np.argmax(raw)))]
     cores = _cores((smooth - low) / (high - low))
-    if not cores:                       # cannot happen: the max reaches 1
-        return [Span(0, frames - 1, int(np.argmax(raw)))]
     merged = [cores[0]]
     for start, end in cores[1:]:
         previous = merged[-1]

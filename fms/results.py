@@ -63,13 +63,14 @@ class Repetition:
         first_index, last_index: indices into the track's arrays of its
             first and last frames (inclusive).
         key_index: index of its key frame.
-        score: its suggested score.
+        score: its suggested score (None: no criterion could be judged
+            at its key frame, so it was not chosen).
         measurements: what its criteria compared.
     """
     first_index: int
     last_index: int
     key_index: int
-    score: int
+    score: Optional[int]
     measurements: Measurements
 
 
@@ -171,7 +172,8 @@ def _repetition_document(repetition: Repetition, index: int,
             'first_frame': int(frames[repetition.first_index]),
             'last_frame': int(frames[repetition.last_index]),
             'key_frame': int(frames[repetition.key_index]),
-            'score': int(repetition.score),
+            'score': (None if repetition.score is None
+                      else int(repetition.score)),
             'measurements': {name: finite_or_none(m.value) for name, m
                              in repetition.measurements.items()}}
 

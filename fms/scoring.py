@@ -22,7 +22,7 @@ change (``could lower the score to 1``, ``could raise the score to 3``).
 """
 from __future__ import annotations
 
-from typing import List, Mapping, Sequence, Tuple
+from typing import List, Mapping, Optional, Sequence, Tuple
 
 from fms import FmsError
 from fms.criteria import (CLEARING_TESTS, COMPENSATION, GRADES, PATTERN,
@@ -146,9 +146,31 @@ def check_observable(test: str, view: str) -> None:
         _not_judgeable(test, view)
 
 
+#: The reason line of a measurement set where no criterion was judged.
+NOTHING_JUDGED = 'nothing judged: the joints of every criterion were not found'
+
+
+def check_judged(test: str, view: str, scores: Sequence[Optional[int]],
+                 measurements: Sequence[Mapping[str, Measurement]]) -> None:
+    """FmsError when every one of ``scores`` (one per repetition, from
+    :func:`evaluate`) is None: no criterion could be judged at any
+    repetition's key frame; the message names the measurements of the
+    criteria observable in ``view`` (their joints were never seen there)."""
+    if any(score is not None for score in scores):
+        return
+    names = [row.measurement for row in criteria_of(test)
+             if view in row.views]
+    names = list(dict.fromkeys(names))
+    raise FmsError(f'{test} ({view} view): no criterion could be judged: '
+                   f'the joints needed ({", ".join(names)}) were not seen at '
+                   f'any repetition\'s key frame ({len(measurements)} '
+                   f'repetition(s)): film the whole body, feet included, '
+                   f'from the {view}')
+
+
 def evaluate(test: str, view: str, measurements: Mapping[str, Measurement],
              thresholds: Mapping[str, float], inputs: Mapping
-             ) -> Tuple[int, List[CriterionResult], List[str]]:
+             ) -> Tuple[Optional[int], List[CriterionResult], List[str]]:
     """Judge every criterion of ``test`` in ``view`` and suggest a score.
 
     Args:
@@ -163,15 +185,20 @@ def evaluate(test: str, view: str, measurements: Mapping[str, Measurement],
     Returns:
         ``(score, criteria, reasons)``: the score is the one the observed
         criteria support; reasons say why and list the criteria not judged
-        and the view that would judge them.
+        and the view that would judge them.  The score is None when no
+        criterion was judged (their joints not found in ``measurements``,
+        e.g. at one repetition's key frame): the caller skips it
+        (:func:`check_judged` when nothing at all was judged).
 
     Raises:
-        FmsError: no criterion of the test can be judged in this view, a
-            threshold is missing, a needed input is missing, or clearing
-            pain given for a test without a clearing test.
+        FmsError: no criterion of the test is observable in this view
+            (:func:`check_observable`), a threshold is missing, a needed
+            input is missing, or clearing pain given for a test without a
+            clearing test.
     """
     check_test(test)
     check_view(view)
+    check_observable(test, view)
     check_clearing(test, inputs)
     results = [judge(row, view, measurements, thresholds)
                for row in criteria_of(test)]
@@ -185,7 +212,7 @@ def evaluate(test: str, view: str, measurements: Mapping[str, Measurement],
             f'pain in the {CLEARING_TESTS[test]}: 0 whatever the '
             f'movement'] + not_judged
     if all(r.passed is None for r in results):
-        _not_judgeable(test, view)
+        return None, results, [NOTHING_JUDGED] + not_judged
     score, reasons = suggest_score(test, results, measurements, inputs)
     rows = {row.name: row for row in criteria_of(test)}
     not_judged = [f'not judged: {r.description} ({r.note})'
@@ -202,12 +229,16 @@ def rescore(document: dict, thresholds: Mapping[str, float]) -> int:
 
     Every repetition of the document is judged again and the best score
     is returned (FMS scores the best repetition), so other thresholds can
-    choose another repetition than the analysis did; a document without
-    repetition measurements is judged on its ``measurements``
-    (:func:`fms.results.repetition_measurements`)."""
+    choose another repetition than the analysis did; a repetition where
+    no criterion can be judged is skipped (FmsError, :func:`check_judged`,
+    when none can); a document without repetition measurements is judged
+    on its ``measurements`` (:func:`fms.results.repetition_measurements`)."""
     merged = dict(document.get('thresholds') or {})
     merged.update(thresholds)
     inputs = document.get('inputs') or {}
-    return max(evaluate(document['test'], document['view'], measurements,
-                        merged, inputs)[0]
-               for measurements in repetition_measurements(document))
+    test, view = document['test'], document['view']
+    measured = repetition_measurements(document)
+    scores = [evaluate(test, view, measurements, merged, inputs)[0]
+              for measurements in measured]
+    check_judged(test, view, scores, measured)
+    return max(score for score in scores if score is not None)

@@ -24,7 +24,7 @@ import os
 from typing import Dict, List, Mapping, Optional
 
 from fms.analysis import analyze_track
-from fms.criteria import check_clearing
+from fms.criteria import check_inputs
 from fms.outputs import check_outputs
 from fms.protocol import check_side, check_test, check_view
 from fms.report import report_paths, write_report
@@ -116,8 +116,9 @@ def output_paths(request: TrialRequest) -> Dict[str, str]:
 
 def check_request(request: TrialRequest) -> Optional[ThresholdValues]:
     """Check everything that can be checked before any work: the test,
-    side and view, the thresholds file, and that every output can be
-    written without overwriting an input.
+    side and view, the inputs (:func:`fms.criteria.check_inputs`: e.g. the
+    hand length and stature), the thresholds file, and that every output
+    can be written without overwriting an input.
 
     Returns:
         The thresholds of the request's file (test -> key -> value), or
@@ -128,7 +129,7 @@ def check_request(request: TrialRequest) -> Optional[ThresholdValues]:
     """
     check_side(check_test(request.test), request.side)
     check_view(request.view)
-    check_clearing(request.test, request.inputs)
+    check_inputs(request.test, request.inputs)
     thresholds = (load_thresholds(request.thresholds)
                   if request.thresholds else None)
     check_outputs(output_paths(request).values(), _inputs(request))

@@ -182,12 +182,9 @@ def convert(network: str, source: str, destination: str) -> ConversionReport:
         raise ConversionError(
             f'{destination}: is a folder; give a file name, e.g. '
             f'{os.path.join(destination, network + ".npz")}')
-    problem = output_problem(destination)
+    problem = output_problem(destination, [source])
     if problem:
         raise ConversionError(problem)
-    if os.path.exists(destination) and os.path.samefile(source, destination):
-        raise ConversionError(f'{destination} is the input file; choose '
-                              f'another output name')
     try:
         caffe = read_weights(source)
     except (CaffeModelError, PthError) as error:

@@ -27,9 +27,11 @@ pixels, flag :data:`entity.JOINT_FOUND` or :data:`entity.JOINT_MISSING`
 
 Example::
 
-    >>> from tests.fixtures.ground_truth_maps import standing_person
+    >>> def person(x):                  # 18 joints in a column at x
+    ...     return np.array([[x, 50 + 10 * j, 2] for j in range(18)],
+    ...                     np.float32)
     >>> tracker = PoseTracker()
-    >>> a, b = standing_person(200, 100, 50), standing_person(200, 400, 50)
+    >>> a, b = person(100), person(400)
     >>> tracker.update(np.stack([a, b])).tolist()
     [0, 1]
     >>> b[:, 0] += 5

@@ -25,6 +25,7 @@ import time
 from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+from tqdm import tqdm
 
 from common.cli import StopOnSignal
 from common.files import outputs_problem
@@ -226,7 +227,9 @@ def run_video(source: Union[str, int], options: VideoOptions,
     ``stopped_by`` names the signal, and the outputs hold every frame up to
     there).  The video is read back first and must hold every frame
     written.  On any error (a full disk included) both outputs are deleted
-    and an existing file of the same name is left as it was.
+    and an existing file of the same name is left as it was (the one case
+    left: the video's final rename failing after the keypoint lines were
+    renamed into place).
 
     Args:
         source: a video file, or an int camera index.
@@ -345,7 +348,6 @@ def _run_loop(reader: FrameReader, detectors: Detectors, outputs: Outputs,
               progress: bool) -> None:
     """The frame loop; commits the outputs on success or a stop signal,
     deletes them on any error."""
-    from tqdm import tqdm
     writers = [w for w in (outputs.video, outputs.lines) if w]
     try:
         with StopOnSignal() as stop, tqdm(

@@ -352,7 +352,7 @@ def test_output_equal_to_input_is_refused(spelling, slim_networks,
     if spelling == 'symlink':
         destination.symlink_to(source)
     assert_refused(capsys, ['handnet', source, destination], tmp_path,
-                   'is the input file')
+                   'would overwrite the input')
     assert source.read_bytes() == caffemodel('handnet').read_bytes()
 
 

@@ -79,6 +79,16 @@ def test_heels_raised_and_pain_are_inputs(tmp_path, capsys):
     (['--test', 'aslr', '--view', 'side'], 'give --side left'),
     (['--test', 'deep_squat', '--view', 'top'], "unknown view 'top'"),
     (['--test', 'aslr', '--side', 'left', '--view', 'front'], 'side view'),
+    (['--test', 'shoulder_mobility', '--side', 'left', '--view', 'front',
+      '--hand-length-cm', '-18', '--stature-cm', '175'],
+     '--hand-length-cm must be a positive number'),
+    (['--test', 'shoulder_mobility', '--side', 'left', '--view', 'front',
+      '--hand-length-cm', '18', '--stature-cm', '0'],
+     '--stature-cm must be a positive number'),
+    (['--test', 'shoulder_mobility', '--side', 'left', '--view', 'front',
+      '--stature-cm', '175'], 'go together'),
+    (['--test', 'deep_squat', '--view', 'side', '--hand-length-cm', '18',
+      '--stature-cm', '175'], 'apply only to shoulder_mobility'),
 ])
 def test_bad_requests_are_one_line_and_write_nothing(tmp_path, capsys, argv,
                                                      fragment):

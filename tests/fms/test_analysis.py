@@ -466,3 +466,88 @@ def test_rescore_judges_every_repetition_again():
     assert rescore(document, other) == 3
     chosen_only = {k: v for k, v in document.items() if k != 'repetitions'}
     assert rescore(chosen_only, other) == 1
+
+
+# --- Review fixes: unjudged repetitions, input checks, framing first ---
+
+def _blank_knees_at(track, keys, half=20):
+    """The knees lost for ``half`` frames either side of each key frame
+    (longer than any gap the track preparation fills)."""
+    from entity import JOINT_INDEX
+    for key in keys:
+        for name in ('LKnee', 'RKnee'):
+            track.xy[key - half:key + half + 1, JOINT_INDEX[name]] = np.nan
+    return track
+
+
+def test_a_repetition_with_nothing_judged_is_skipped():
+    keys = [r.key_index for r in analyze_track(
+        three_squats(), 'deep_squat', None, 'side', {}).repetitions]
+    # the clean repetition (3) loses its knees at its key frame: it cannot
+    # be judged, so the best of the others is scored, no error
+    analysis = analyze_track(_blank_knees_at(three_squats(), keys[1:2]),
+                             'deep_squat', None, 'side', {})
+    assert [r.score for r in analysis.repetitions] == [1, None, 1]
+    assert analysis.repetition == 0 and analysis.score == 1
+    assert 'repetition 2 not judged' in analysis.reasons[-1]
+    document = result_document(analysis, subject='s1')
+    assert document['repetitions'][1]['score'] is None
+    assert rescore(document, {}) == 1
+
+
+def test_no_repetition_judged_says_the_joints_were_not_seen():
+    keys = [r.key_index for r in analyze_track(
+        three_squats(), 'deep_squat', None, 'side', {}).repetitions]
+    track = _blank_knees_at(three_squats(), keys)
+    with pytest.raises(FmsError) as error:
+        analyze_track(track, 'deep_squat', None, 'side', {})
+    message = str(error.value)
+    assert "not seen at any repetition's key frame" in message
+    assert 'femur_angle' in message and 'film the whole body' in message
+    assert 'front view' not in message
+
+
+def test_rescore_skips_a_stored_repetition_with_nothing_judged():
+    analysis = analyze_track(three_squats(), 'deep_squat', None, 'side', {})
+    document = result_document(analysis, subject='s1')
+    clean = document['repetitions'][1]
+    clean['measurements'] = {name: None for name in clean['measurements']}
+    assert rescore(document, {}) == 1
+    for repetition in document['repetitions']:
+        repetition['measurements'] = dict.fromkeys(
+            repetition['measurements'])
+    with pytest.raises(FmsError, match="not seen at any repetition"):
+        rescore(document, {})
+
+
+@pytest.mark.parametrize('inputs, message', [
+    ({'hand_length_cm': -18.0, 'stature_cm': 175.0},
+     '--hand-length-cm must be a positive number'),
+    ({'hand_length_cm': 18.0, 'stature_cm': 0.0},
+     '--stature-cm must be a positive number'),
+    ({'hand_length_cm': float('nan'), 'stature_cm': 175.0},
+     '--hand-length-cm must be a positive number'),
+    ({'hand_length_cm': 18.0, 'stature_cm': float('inf')},
+     '--stature-cm must be a positive number'),
+    ({'stature_cm': 175.0}, 'go together'),
+    ({'hand_length_cm': 18.0}, 'go together'),
+])
+def test_bad_hand_length_or_stature_is_refused(inputs, message):
+    track = movements.shoulder_mobility_sequence()
+    with pytest.raises(FmsError, match=message):
+        analyze_track(track, 'shoulder_mobility', 'right', 'front', inputs)
+
+
+def test_hand_length_and_stature_only_for_shoulder_mobility():
+    track = movements.deep_squat_sequence()
+    with pytest.raises(FmsError, match='apply only to shoulder_mobility'):
+        analyze_track(track, 'deep_squat', None, 'side',
+                      {'hand_length_cm': 18.0, 'stature_cm': 175.0})
+
+
+def test_a_squat_hip_never_found_gives_the_framing_advice():
+    for view in ('side', 'front'):
+        track = _without(movements.deep_squat_sequence(), 'LHip', 'RHip')
+        with pytest.raises(FmsError, match='hip never found: film the '
+                                           'whole body'):
+            analyze_track(track, 'deep_squat', None, view, {})

@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+from common import files
 from fms import FmsError, outputs
 
 
@@ -12,13 +13,20 @@ def test_problems_of_output_paths(tmp_path):
     source.write_text('x')
     (tmp_path / 'folder.json').mkdir()
     (tmp_path / 'file').write_text('x')
-    problem = outputs.output_problem
+    def problem(path, inputs=()):
+        return files.output_problem(path, inputs, create_folders=True)
+
     assert problem(str(tmp_path / 'a.json')) is None
     assert problem(str(tmp_path / 'new' / 'deeper' / 'a.json')) is None
     assert 'overwrite the input' in problem(str(source), [str(source)])
     assert 'is a folder' in problem(str(tmp_path / 'folder.json'))
     assert 'is a file, not a folder' in problem(
         str(tmp_path / 'file' / 'sub' / 'a.json'))
+
+
+def test_the_output_check_is_the_common_one():
+    # one output_problem, in common.files: fms.outputs keeps no copy
+    assert not hasattr(outputs, 'output_problem')
 
 
 def test_check_outputs_raises_the_first_problem(tmp_path):

@@ -67,6 +67,18 @@ def test_no_observable_criterion_is_an_error():
         evaluate('aslr', measured(ankle_position=0.7), view='front')
 
 
+def test_nothing_judged_is_no_score_not_an_error():
+    # the joints of every criterion missing (one repetition's key frame):
+    # no score, and no advice to change a view that can judge the test
+    score, results, reasons = evaluate('deep_squat', squat_side(
+        femur=None, lean=None, dowel=None))
+    assert score is None and all(r.passed is None for r in results)
+    assert reasons[0] == scoring.NOTHING_JUDGED
+    with pytest.raises(FmsError, match="not seen at any repetition"):
+        scoring.check_judged('deep_squat', 'side', [None, None], [{}, {}])
+    scoring.check_judged('deep_squat', 'side', [None, 2], [{}, {}])
+
+
 @pytest.mark.parametrize('position, score', [(0.7, 3), (0.2, 2), (-0.3, 1)])
 def test_aslr_ladder(position, score):
     assert evaluate('aslr', measured(ankle_position=position))[0] == score

@@ -54,6 +54,14 @@ def test_outputs_of_a_video(tmp_path):
     ({'side': None}, 'give --side left'),
     ({'view': 'top'}, 'unknown view'),
     ({'thresholds': 'absent.json'}, 'cannot read thresholds file'),
+    ({'inputs': {'hand_length_cm': 18.0, 'stature_cm': 175.0}},
+     'apply only to shoulder_mobility'),
+    ({'test': 'shoulder_mobility', 'view': 'front',
+      'inputs': {'hand_length_cm': -1.0, 'stature_cm': 175.0}},
+     '--hand-length-cm must be a positive number'),
+    ({'test': 'shoulder_mobility', 'view': 'front',
+      'inputs': {'hand_length_cm': None, 'stature_cm': 175.0}},
+     'go together'),
 ])
 def test_bad_requests_fail_before_any_work(keypoints, tmp_path, fields,
                                            message):
