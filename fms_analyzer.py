@@ -36,12 +36,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from common.cli import Console, quiet_start, run_command
-from common.errors import EXIT_OK, signal_exit_status
+from common.errors import EXIT_OK
 
 PROG = 'fms_analyzer.py'
 if __name__ == '__main__':
@@ -182,7 +181,7 @@ def detect(args: argparse.Namespace, keypoints: str,
     if summary.stopped_by:
         console.error(f'stopped by {summary.stopped_by} during the pose '
                       f'detection; the keypoints so far are in {keypoints}')
-        return signal_exit_status(signal.Signals[summary.stopped_by])
+        return summary.exit_status()
     print(f'wrote {keypoints}')
     return EXIT_OK
 

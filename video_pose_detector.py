@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import argparse
 import math
-import signal
 import sys
 from typing import Optional
 
 from common.cli import Console, quiet_start, run_command
-from common.errors import EXIT_OK, signal_exit_status
 
 PROG = 'video_pose_detector.py'
 if __name__ == '__main__':
@@ -105,9 +103,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         print(line)
     for path in summary.outputs:
         print(f'wrote {path}')
-    if summary.stopped_by:
-        return signal_exit_status(signal.Signals[summary.stopped_by])
-    return EXIT_OK
+    return summary.exit_status()
 
 
 def main(argv=None) -> int:

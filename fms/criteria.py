@@ -29,7 +29,7 @@ from typing import Dict, Mapping, Optional, Tuple
 
 from fms import FmsError
 from fms.measurements import Measurement
-from fms.protocol import MAX_SCORE, TESTS, VIEWS, check_test
+from fms.protocol import VIEWS, check_test
 from fms.results import CriterionResult
 
 #: Roles of a criterion (see the module docstring).
@@ -375,22 +375,3 @@ def judge(row: Criterion, view: str, measurements: Mapping[str, Measurement],
         threshold_key=row.threshold_key, threshold=threshold,
         comparison=row.comparison, observable=observable, passed=passed,
         note='; '.join(n for n in notes if n))
-
-
-def check_table() -> None:
-    """AssertionError unless every row has a known test, role, comparison
-    and views, unique names per test, and ``role_by`` exactly for
-    :data:`BY_INPUT` rows, and every score rule's limit is below the top
-    score (run by the tests)."""
-    names = set()
-    for row in CRITERIA:
-        assert row.test in TESTS and row.role in ROLES, row
-        assert row.comparison in ('<=', '>=') and set(row.views) <= set(VIEWS)
-        assert (row.test, row.name) not in names, row
-        names.add((row.test, row.name))
-        assert bool(row.role_by) == (row.role == BY_INPUT), row
-        assert all(role in ROLES and role != BY_INPUT
-                   for _, _, role in row.role_by), row
-    for test, rule in SCORE_RULES.items():
-        assert test in TESTS, test
-        assert rule.limit is None or rule.limit.score < MAX_SCORE, rule

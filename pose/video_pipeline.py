@@ -19,6 +19,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import os
+import signal
 import sys
 import threading
 import time
@@ -28,6 +29,7 @@ import numpy as np
 from tqdm import tqdm
 
 from common.cli import StopOnSignal
+from common.errors import EXIT_OK, signal_exit_status
 from common.files import outputs_problem
 from pose.detection import Detection
 from pose.draw import draw_people
@@ -56,6 +58,12 @@ class Summary:
     stopped_by: Optional[str] = None   # signal name, if interrupted
     outputs: List[str] = dataclasses.field(default_factory=list)  # written
     warnings: List[str] = dataclasses.field(default_factory=list)
+
+    def exit_status(self) -> int:
+        """0, or 128 + the signal that stopped the run (130 / 143)."""
+        if not self.stopped_by:
+            return EXIT_OK
+        return signal_exit_status(signal.Signals[self.stopped_by])
 
     def lines(self) -> List[str]:
         """The summary as printed at the end of a run."""
@@ -186,7 +194,7 @@ def process_video(frames, detectors: Detectors, outputs: Outputs,
             progress.set_postfix(people=len(last[0].poses), refresh=False)
         pending.clear()
 
-    first_index = None
+    first_index, to_detect = None, 0      # frames pending for the network
     for frame in frames:
         if first_index is None:
             first_index = frame.index
@@ -195,8 +203,10 @@ def process_video(frames, detectors: Detectors, outputs: Outputs,
         summary.frames_read += 1
         summary.frames_failed += frame.image is None
         pending.append((frame, detect))
-        if sum(d for _, d in pending) >= batch:
+        to_detect += detect
+        if to_detect >= batch:
             flush()
+            to_detect = 0
         if (stop is not None and stop.is_set()) or outputs.user_quit:
             break
     flush()

@@ -5,13 +5,28 @@ import pytest
 from fms import FmsError, criteria
 from fms.analysis import MEASURES, analyze_track
 from fms.measurements import Measurement
-from fms.protocol import TESTS, VIEWS
+from fms.protocol import MAX_SCORE, TESTS, VIEWS
 from fms.thresholds import threshold_details
 from tests.fixtures import movements
 
 
 def test_the_table_is_well_formed():
-    criteria.check_table()
+    """Every row has a known test, role, comparison and views, names are
+    unique per test, ``role_by`` is set exactly for the rows whose role
+    depends on an input, and every score rule's limit is below the top
+    score."""
+    names = set()
+    for row in criteria.CRITERIA:
+        assert row.test in TESTS and row.role in criteria.ROLES, row
+        assert row.comparison in ('<=', '>=') and set(row.views) <= set(VIEWS)
+        assert (row.test, row.name) not in names, row
+        names.add((row.test, row.name))
+        assert bool(row.role_by) == (row.role == criteria.BY_INPUT), row
+        assert all(role in criteria.ROLES and role != criteria.BY_INPUT
+                   for _, _, role in row.role_by), row
+    for test, rule in criteria.SCORE_RULES.items():
+        assert test in TESTS, test
+        assert rule.limit is None or rule.limit.score < MAX_SCORE, rule
     for test in TESTS:
         assert criteria.criteria_of(test)
     assert set(criteria.SCORE_RULES) <= set(TESTS)
