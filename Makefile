@@ -45,9 +45,10 @@ TORCH_VERSION ?= 2.13.0
 bench: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python bench/bench_all.py
 
-# The README's example FMS report, from a synthetic deep squat.
+# The README's example FMS screening report (out/fms_session/index.html) from
+# the example session in data/fms_session/, and its screenshot.
 fms-example: $(STAMP)
-	$(PY) -m tests.fixtures.fms_example data/fms_example
+	$(PY) -m tests.fixtures.fms_example
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Functional Movement Screen analysis: scores, agreement, calibration.
 
-Three commands:
+Four commands:
 
 ``analyze INPUT --test TEST --view front|side [--side left|right]``
     INPUT is a keypoint file of ``video_pose_detector.py --json`` (``.jsonl``
@@ -11,6 +11,15 @@ Three commands:
     suggests a 0-3 score with its reasons, and writes
     ``<subject>_<test>[_<side>]_<view>.json``, ``..._angles.png`` and
     ``..._key_frame.png`` into --out.
+
+``session MANIFEST.csv --out DIR [--coach COACH.csv]``
+    A whole screening: the manifest (format: :mod:`fms.manifest`) lists
+    every filmed trial view (athlete, test, side, view, video or keypoint
+    file, what the camera cannot see) and the clearing tests.  Runs the
+    detector once per video (cached in DIR/keypoints: a rerun redoes
+    nothing finished), scores every test side from its views and retests
+    together, and writes DIR/session.json, one HTML report per athlete and
+    DIR/index.html.
 
 ``agreement --auto RESULTS/ --coach COACH.csv``
     Compares the suggested scores with a coach's: exact agreement and
@@ -40,7 +49,7 @@ import sys
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from common.cli import Console, quiet_start, run_command
-from common.errors import EXIT_OK
+from common.errors import EXIT_BAD_INPUT, EXIT_OK
 
 PROG = 'fms_analyzer.py'
 if __name__ == '__main__':
@@ -65,10 +74,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     analyze_parser = commands.add_parser(
         'analyze', help='score one trial from a video or a keypoint file')
     _analyze_arguments(analyze_parser)
-    video = analyze_parser.add_argument_group('when INPUT is a video')
-    add_detector_arguments(video)
-    video.add_argument('--every', type=int, default=1, metavar='N',
-                       help='run the network on every N-th frame')
+    session_parser = commands.add_parser(
+        'session', help='score a whole screening session from a manifest')
+    _session_arguments(session_parser)
+    for command, title in ((analyze_parser, 'when INPUT is a video'),
+                           (session_parser, 'for the videos')):
+        video = command.add_argument_group(title)
+        add_detector_arguments(video)
+        video.add_argument('--every', type=int, default=1, metavar='N',
+                           help='run the network on every N-th frame')
     for name, text in (('agreement', 'compare suggested scores with a '
                                      'coach\'s'),
                        ('calibrate', 'fit the thresholds to a coach\'s '
@@ -94,11 +108,28 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     calibrate.add_argument('--folds', type=int, default=5,
                            help='cross-validation folds (default 5)')
     args = parser.parse_args(argv)
-    if args.command == 'analyze':
-        check_detector_arguments(analyze_parser, args)
+    command = commands.choices[args.command]
+    if args.command in ('analyze', 'session'):
+        check_detector_arguments(command, args)
         if args.every < 1:
-            analyze_parser.error('--every must be at least 1')
+            command.error('--every must be at least 1')
     return args
+
+
+def _session_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('manifest', metavar='MANIFEST.csv',
+                        help='the session\'s manifest: one row per filmed '
+                             'trial view and per clearing test (columns: '
+                             'see the README or fms/manifest.py)')
+    parser.add_argument('--out', required=True, metavar='DIR',
+                        help='output folder: session.json, index.html, '
+                             'one page per athlete, trials/, keypoints/')
+    parser.add_argument('--coach', metavar='CSV',
+                        help='the coach\'s scores (columns subject, test, '
+                             'side, score), shown side by side')
+    parser.add_argument('--thresholds', metavar='JSON',
+                        help='criteria thresholds (default: the packaged '
+                             'fms/thresholds.json)')
 
 
 def _analyze_arguments(parser: argparse.ArgumentParser) -> None:
@@ -162,18 +193,15 @@ def trial_request(args: argparse.Namespace) -> TrialRequest:
         thresholds=args.thresholds)
 
 
-def detect(args: argparse.Namespace, keypoints: str,
-           console: Console) -> int:
-    """Run the pose detector on the video ``args.input``, writing the
-    keypoint lines to ``keypoints``; returns the exit status (130/143 when
-    a stop signal ended it)."""
+def detect(args: argparse.Namespace, video: str, keypoints: str,
+           console: Console, detectors=None) -> int:
+    """Run the pose detector on ``video``, writing the keypoint lines to
+    ``keypoints``; returns the exit status (130/143 when a stop signal
+    ended it)."""
     from pose.api import run_video
-    from pose.options import report_runtime, video_options
-    console.note(f'running the pose detector on {args.input} -> {keypoints}')
-    os.makedirs(os.path.dirname(os.path.abspath(keypoints)), exist_ok=True)
-    report_runtime(console, args.gpu, args.verbose)
-    summary = run_video(args.input, video_options(
-        args, every=args.every, keypoints_out=keypoints))
+    from pose.options import video_options
+    summary = run_video(video, video_options(
+        args, every=args.every, keypoints_out=keypoints), detectors)
     for warning in summary.warnings:
         console.warning(warning)
     for line in summary.lines():
@@ -181,9 +209,7 @@ def detect(args: argparse.Namespace, keypoints: str,
     if summary.stopped_by:
         console.error(f'stopped by {summary.stopped_by} during the pose '
                       f'detection; the keypoints so far are in {keypoints}')
-        return summary.exit_status()
-    print(f'wrote {keypoints}')
-    return EXIT_OK
+    return summary.exit_status()
 
 
 def analyze(args: argparse.Namespace, console: Console) -> int:
@@ -194,9 +220,16 @@ def analyze(args: argparse.Namespace, console: Console) -> int:
     thresholds = check_request(request)        # before a long video run
     keypoints = keypoints_path(request)
     if is_video(request):
-        status = detect(args, keypoints, console)
+        from pose.options import report_runtime
+        console.note(f'running the pose detector on {args.input} -> '
+                     f'{keypoints}')
+        os.makedirs(os.path.dirname(os.path.abspath(keypoints)),
+                    exist_ok=True)
+        report_runtime(console, args.gpu, args.verbose)
+        status = detect(args, args.input, keypoints, console)
         if status != EXIT_OK:
             return status
+        print(f'wrote {keypoints}')
     analysis = analyze_trial(request, keypoints, thresholds)
     paths = write_trial_report(request, analysis)
     for line in analysis_summary(analysis, subject_name(request)):
@@ -206,10 +239,41 @@ def analyze(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
+def session(args: argparse.Namespace, console: Console) -> int:
+    from fms.manifest import ManifestError
+    from fms.screening import session_lines
+    from fms.session import SessionRequest, run_session
+    from pose.options import detector_options, load_detectors, report_runtime
+
+    def make_detect():
+        report_runtime(console, args.gpu, args.verbose)
+        detectors = load_detectors(detector_options(args))
+        return lambda video, keypoints: detect(args, video, keypoints,
+                                               console, detectors)
+
+    request = SessionRequest(args.manifest, args.out, args.coach,
+                             args.thresholds)
+    try:
+        status, document, problems = run_session(request, make_detect,
+                                                 console.note)
+    except ManifestError as e:
+        for problem in e.problems:
+            console.error(problem)
+        console.note('nothing written: correct the manifest and run again')
+        return EXIT_BAD_INPUT
+    for problem in problems:
+        console.error(problem)
+    for line in session_lines(document) if document else ():
+        print(line)
+    return status
+
+
 def load_trials(args: argparse.Namespace, console: Console
-                ) -> Tuple[Dict[Key, int], Dict[Key, int], Dict[Key, dict]]:
-    """``(coach scores, automatic scores, result documents)``, with a note
-    for the files of --auto that are not results."""
+                ) -> Tuple[Dict[Key, int], Dict[Key, Optional[int]],
+                           Dict[Key, List[dict]]]:
+    """``(coach scores, automatic scores (None: provisional), each trial's
+    result documents)``, with a note for the files of --auto that are not
+    results."""
     from fms.coach_scores import load_coach_csv
     from fms.result_files import load_auto_results
     coach = load_coach_csv(args.coach)
@@ -237,7 +301,7 @@ def agreement(args: argparse.Namespace, console: Console) -> int:
 
 
 def calibrate(args: argparse.Namespace, console: Console) -> int:
-    from fms import calibration, calibration_output, scoring, thresholds
+    from fms import calibration, calibration_output, fusion, thresholds
     inputs = [args.coach, thresholds.DEFAULT_THRESHOLDS_PATH]
     if os.path.isdir(args.auto):
         inputs += [os.path.join(args.auto, name)
@@ -247,10 +311,18 @@ def calibrate(args: argparse.Namespace, console: Console) -> int:
     calibration_output.check_calibration_outputs(args.out, inputs)
     details = thresholds.threshold_details(args.thresholds)
     coach, _, documents = load_trials(args, console)
-    result = calibration.calibrate(documents, coach, scoring.rescore,
+    complete = {key: group for key, group in documents.items()
+                if fusion.is_complete(group)}
+    left_out = sum(1 for key in documents
+                   if key in coach and key not in complete)
+    if left_out:
+        console.note(f'{left_out} trial(s) scored by the coach left out: '
+                     f'provisional (a criterion observed in no view); '
+                     f'add the missing view to use them')
+    result = calibration.calibrate(complete, coach, fusion.rescore_trial,
                                    thresholds.search_space(details),
                                    thresholds.threshold_values(details),
-                                   folds=args.folds)
+                                   folds=args.folds, left_out=left_out)
     print(calibration_output.format_calibration(result), end='')
     for path in calibration_output.write_calibration(result, args.out,
                                                      details, inputs):
@@ -258,8 +330,8 @@ def calibrate(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
-COMMANDS = {'analyze': analyze, 'agreement': agreement,
-            'calibrate': calibrate}
+COMMANDS = {'analyze': analyze, 'session': session,
+            'agreement': agreement, 'calibrate': calibrate}
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -15,7 +15,9 @@ measurements            a measured value's record: value, unit, anchor
 analysis                one trial: curves, key frame, measurements, score
 thresholds              the thresholds file and the calibration grid
 criteria                the criteria table, its roles and score rules' data
-scoring                 judging the criteria, the score from the roles
+scoring                 judging the criteria, the score from the roles,
+                        provisional scores
+fusion                  a trial's views judged together; its retests
 results                 the analysis and its JSON result document
 labels                  values, criteria and summaries in words
 text_layout             text and boxes of lines on images
@@ -33,6 +35,10 @@ agreement_text          the agreement report as text
 agreement_files         the agreement report's JSON, CSV and PNG
 calibration             fitting thresholds to a coach, cross-validated
 calibration_output      the calibration's table and files
+manifest                the session manifest, read and checked
+screening               a session's scores per athlete: the document
+html_report             the session's HTML pages (templates/)
+session                 a whole session from its manifest to its files
 ======================  ====================================================
 """
 from common.errors import ToolError

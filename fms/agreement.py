@@ -129,8 +129,12 @@ class AgreementReport:
     """Comparison of automatic scores with a coach's.
 
     Attributes:
-        n_automatic, n_coach: trials scored by each.
+        n_automatic, n_coach: trials scored by each (provisional ones
+            included).
         matched: trials scored by both, in subject and screen order.
+        provisional: trials whose automatic score is provisional (a
+            criterion observed in no view could change it), in screen
+            order: not compared, counted apart.
         only_automatic, only_coach: trial keys scored by one only.
         subjects_only_automatic, subjects_only_coach: subjects with no
             trial at all on the other side.
@@ -147,6 +151,7 @@ class AgreementReport:
     n_automatic: int
     n_coach: int
     matched: List[TrialComparison]
+    provisional: List[Key]
     only_automatic: List[Key]
     only_coach: List[Key]
     subjects_only_automatic: List[str]
@@ -160,17 +165,23 @@ class AgreementReport:
     notes: List[str]
 
 
-def agreement_report(auto: Dict[Key, int],
+def agreement_report(scores: Dict[Key, Optional[int]],
                      coach: Dict[Key, int]) -> AgreementReport:
-    """Compare automatic scores with the coach's (both ``{key: score}``).
+    """Compare automatic scores with the coach's (both ``{key: score}``;
+    an automatic score None is provisional: counted apart, not compared).
 
     Raises:
         FmsError: no trial is scored by both (the message lists the
             subjects of each, which usually shows a naming difference).
     """
+    provisional = sorted((k for k, v in scores.items() if v is None),
+                         key=trial_order)
+    auto = {k: v for k, v in scores.items() if v is not None}
+    coach_compared = {k: v for k, v in coach.items() if k not in scores
+                      or scores[k] is not None}
     matched_keys = sorted(set(auto) & set(coach), key=trial_order)
     if not matched_keys:
-        raise FmsError(_no_match_message(auto, coach))
+        raise FmsError(_no_match_message(auto, coach, len(provisional)))
     matched = [TrialComparison(*key, auto[key], coach[key],
                                auto[key] - coach[key]) for key in matched_keys]
     auto_subjects = {key[0] for key in auto}
@@ -178,9 +189,10 @@ def agreement_report(auto: Dict[Key, int],
     totals, incomplete = _subject_totals(auto, coach,
                                          auto_subjects & coach_subjects)
     report = AgreementReport(
-        n_automatic=len(auto), n_coach=len(coach), matched=matched,
+        n_automatic=len(scores), n_coach=len(coach), matched=matched,
+        provisional=provisional,
         only_automatic=sorted(set(auto) - set(coach), key=trial_order),
-        only_coach=sorted(set(coach) - set(auto), key=trial_order),
+        only_coach=sorted(set(coach_compared) - set(auto), key=trial_order),
         subjects_only_automatic=sorted(auto_subjects - coach_subjects),
         subjects_only_coach=sorted(coach_subjects - auto_subjects),
         per_test=_per_test_agreement(matched), overall=_agreement(matched),
@@ -202,9 +214,14 @@ def _listed(names: Sequence[str]) -> str:
     return shown + (f' ... and {rest} more' if rest > 0 else '')
 
 
-def _no_match_message(auto: Dict[Key, int], coach: Dict[Key, int]) -> str:
+def _no_match_message(auto: Dict[Key, int], coach: Dict[Key, int],
+                      provisional: int) -> str:
     auto_subjects = sorted({key[0] for key in auto})
     coach_subjects = sorted({key[0] for key in coach})
+    if provisional and not auto:
+        return (f'every automatic score is provisional ({provisional} '
+                f'trials): a criterion observed in no view could change '
+                f'it; film the views their results name, then compare')
     return (f'no trial matches between the automatic results ({len(auto)} '
             f'trials; subjects {_listed(auto_subjects)}) and the coach '
             f'scores ({len(coach)} trials; subjects {_listed(coach_subjects)})'
@@ -279,8 +296,17 @@ def _totals_agreement(totals: Sequence[SubjectTotal]) -> TotalsAgreement:
 
 
 def _mismatch_notes(report: AgreementReport) -> List[str]:
-    """Messages on subjects and trials scored on one side only."""
-    notes = [f'coach has subject {s!r} with no automatic results: check the '
+    """Messages on provisional trials, subjects and trials scored on one
+    side only."""
+    notes = []
+    if report.provisional:
+        names = [trial_name(key) for key in report.provisional]
+        notes.append(f'{len(names)} provisional trial'
+                     f'{"s" if len(names) > 1 else ""} not compared (a '
+                     f'criterion observed in no view could change the '
+                     f'score; their results say what to film): '
+                     f'{_listed(names)}')
+    notes += [f'coach has subject {s!r} with no automatic results: check the '
              f'subject names' for s in report.subjects_only_coach]
     notes += [f'automatic results have subject {s!r} with no coach scores: '
               f'check the subject names'

@@ -55,7 +55,8 @@ def report_document(report: AgreementReport) -> dict:
                                  'score, in the order 0, 1, 2, 3',
         'kappa_weights': 'quadratic', 'kappa_null': KAPPA_UNDEFINED_REASON,
         'counts': {'automatic': report.n_automatic, 'coach': report.n_coach,
-                   'matched': len(report.matched)},
+                   'matched': len(report.matched),
+                   'provisional': len(report.provisional)},
         'per_test': {test: _agreement_document(a)
                      for test, a in report.per_test.items()},
         OVERALL: _agreement_document(report.overall),
@@ -75,6 +76,7 @@ def report_document(report: AgreementReport) -> dict:
                           for t in report.disagreements],
         'only_automatic': [_trial_document(k) for k in report.only_automatic],
         'only_coach': [_trial_document(k) for k in report.only_coach],
+        'provisional': [_trial_document(k) for k in report.provisional],
         'subjects_only_automatic': list(report.subjects_only_automatic),
         'subjects_only_coach': list(report.subjects_only_coach),
         'notes': list(report.notes),

@@ -80,7 +80,8 @@ def format_report(report: AgreementReport) -> str:
     """The report as plain text with aligned tables (what the CLI prints)."""
     lines = ['Agreement of automatic scores with the coach scores',
              f'matched trials: {len(report.matched)} (automatic: '
-             f'{report.n_automatic}, coach: {report.n_coach})', '']
+             f'{report.n_automatic}, coach: {report.n_coach}, provisional: '
+             f'{len(report.provisional)})', '']
     lines += report.notes + ([''] if report.notes else [])
     lines += ['Per test (matched trials, sides pooled)']
     lines += aligned_table(_agreement_rows(report), [False, True, True, True])

@@ -73,13 +73,15 @@ from common.numbers import finite_or_none
 from entity import LEFT_HAND, RIGHT_HAND
 from fms import FmsError
 from fms import angles as geo
+from fms.labels import scores_in_words
 from fms.measurements import (CENTRAL, OPPOSITE, TESTED, Anchor, Measurement,
                               Measurements)
 from fms.protocol import check_side, check_test, check_view
 from fms.results import Analysis, Repetition
 from fms.criteria import check_inputs
 from fms.repetitions import Span, find_repetitions, separation_frames
-from fms.scoring import check_judged, check_observable, evaluate
+from fms.scoring import (best_repetition, check_judged, check_observable,
+                          evaluate, provisional_line, trial_possible)
 from fms.sequence import DEFAULT_TRACK_PARAMS, Track, TrackParams, \
     prepare_track
 from fms.thresholds import test_thresholds
@@ -819,19 +821,23 @@ def analyze_track(track: Track, test: str, side: Optional[str], view: str,
                        f'whole trial')
     prepared = prepare_track(track, params)
     measures = MEASURES[test](prepared, side, view, inputs)
-    judged = [evaluate(test, view, measured, values, inputs)
-              for measured in measures.measurements]
-    scores = [score for score, _, _ in judged]
+    verdicts = [evaluate(test, view, measured, values, inputs)
+                for measured in measures.measurements]
     # a repetition where nothing was judged (its key frame without the
     # joints) cannot be the best; none judged at all: an error
-    check_judged(test, view, scores, measures.measurements)
-    best = max(s for s in scores if s is not None)
-    chosen = scores.index(best)                 # the best; ties: the first
-    score, criteria, reasons = judged[chosen]
-    repetitions = [Repetition(span.first, span.last, span.key, s, measured)
-                   for span, s, measured in zip(
-                       measures.spans, scores, measures.measurements)]
-    reasons = reasons + list(measures.notes) + [
+    check_judged(test, view, verdicts)
+    chosen = best_repetition(verdicts)
+    verdict = verdicts[chosen]
+    possible = trial_possible(verdicts)
+    score = possible[0] if len(possible) == 1 else None
+    to_film = [] if score is not None else verdict.to_film
+    repetitions = [Repetition(span.first, span.last, span.key, v.score,
+                              measured, v.possible if v.judged else ())
+                   for span, v, measured in zip(
+                       measures.spans, verdicts, measures.measurements)]
+    reasons = ([] if score is not None
+               else [provisional_line(possible, to_film)])
+    reasons += verdict.reasons + list(measures.notes) + [
         repetition_line(repetitions, chosen, prepared.frames)]
     lines = {curve: [(label, values[key]) for label, key in entries]
              for curve, entries in measures.lines.items()
@@ -844,9 +850,20 @@ def analyze_track(track: Track, test: str, side: Optional[str], view: str,
         curves=measures.curves, curve_units=measures.units,
         curve_thresholds=lines, key_index=repetitions[chosen].key_index,
         key_reason=key_reason,
-        measurements=repetitions[chosen].measurements, criteria=criteria,
-        score=score, reasons=reasons, inputs=dict(inputs), thresholds=values,
-        repetitions=repetitions, repetition=chosen)
+        measurements=repetitions[chosen].measurements,
+        criteria=verdict.criteria, score=score, possible=possible,
+        to_film=to_film, reasons=reasons, inputs=dict(inputs),
+        thresholds=values, repetitions=repetitions, repetition=chosen)
+
+
+def repetition_outcome(repetition: Repetition) -> str:
+    """``scored 2``, ``provisional (1 or 3)`` or ``not judged (joints not
+    found)``."""
+    if repetition.score is not None:
+        return f'scored {repetition.score}'
+    if repetition.possible:
+        return f'provisional ({scores_in_words(repetition.possible)})'
+    return 'not judged (joints not found)'
 
 
 def repetition_line(repetitions: List[Repetition], chosen: int,
@@ -860,9 +877,7 @@ def repetition_line(repetitions: List[Repetition], chosen: int,
     best = repetitions[chosen]
     if len(repetitions) == 1:
         return f'one repetition ({span(best)})'
-    others = ', '.join(f'repetition {i + 1} scored {r.score}'
-                       if r.score is not None else
-                       f'repetition {i + 1} not judged (joints not found)'
+    others = ', '.join(f'repetition {i + 1} {repetition_outcome(r)}'
                        for i, r in enumerate(repetitions) if i != chosen)
     return (f'repetition {chosen + 1} of {len(repetitions)} ({span(best)}), '
             f'the best; others: {others}')

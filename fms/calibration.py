@@ -43,8 +43,10 @@ from fms.statistics import exact_agreement, weighted_kappa
 
 #: threshold key -> value, for one test.
 Thresholds = Dict[str, float]
-#: ``rescore(result document, thresholds of its test) -> score 0-3``.
-Rescore = Callable[[dict, Thresholds], int]
+#: ``rescore(trial, thresholds of its test) -> score 0-3``: a trial is
+#: whatever the caller keeps of it (the analyzer: the result documents of
+#: its views and retests, :func:`fms.fusion.rescore_trial`).
+Rescore = Callable[[object, Thresholds], int]
 
 #: Tests with fewer matched trials than this keep their default thresholds.
 MIN_TRIALS_TO_FIT = 5
@@ -95,6 +97,9 @@ class CalibrationResult:
         kept_defaults: test -> why it kept its defaults.
         n_trials, subjects: the trials (documents with a coach score) and
             their subjects.
+        left_out: trials with a coach score the caller left out (the
+            analyzer: provisional trials, a criterion observed in no
+            view).
         before, in_sample, cross_validated: ``'overall'`` and each test with
             trials -> :class:`Figures`.
         folds: the cross-validation folds.
@@ -114,6 +119,7 @@ class CalibrationResult:
     folds: List[FoldResult]
     generalises: bool
     judgement: str
+    left_out: int = 0
 
 
 # ---------------------------------------------------------------------------
@@ -127,7 +133,7 @@ def _objective(predicted: Sequence[int], truth: Sequence[int]) -> float:
     return UNDEFINED_KAPPA_OBJECTIVE if math.isnan(kappa) else kappa
 
 
-def _rescored(documents: Sequence[dict], rescore: Rescore,
+def _rescored(documents: Sequence[object], rescore: Rescore,
               thresholds: Thresholds) -> List[int]:
     scores = [rescore(document, dict(thresholds)) for document in documents]
     bad = [s for s in scores if isinstance(s, bool) or s not in SCORES]
@@ -136,7 +142,7 @@ def _rescored(documents: Sequence[dict], rescore: Rescore,
     return [int(s) for s in scores]
 
 
-def _best_value(documents: Sequence[dict], truth: Sequence[int],
+def _best_value(documents: Sequence[object], truth: Sequence[int],
                 rescore: Rescore, current: Thresholds, name: str,
                 grid: Sequence[float], default: float) -> float:
     """The value of threshold ``name`` (others as in ``current``) with the
@@ -152,7 +158,7 @@ def _best_value(documents: Sequence[dict], truth: Sequence[int],
     return float(candidates[order[0]])
 
 
-def fit_thresholds(documents: Sequence[dict], truth: Sequence[int],
+def fit_thresholds(documents: Sequence[object], truth: Sequence[int],
                    rescore: Rescore, grid: Dict[str, Sequence[float]],
                    defaults: Thresholds) -> Thresholds:
     """Thresholds of one test fitted to the coach's scores.
@@ -181,7 +187,7 @@ def fit_thresholds(documents: Sequence[dict], truth: Sequence[int],
     return current
 
 
-def _fit_all(keys: Sequence[Key], documents: Dict[Key, dict],
+def _fit_all(keys: Sequence[Key], documents: Dict[Key, object],
              coach: Dict[Key, int], rescore: Rescore,
              search_space: Dict[str, Dict[str, List[float]]],
              defaults: Dict[str, Thresholds]
@@ -248,7 +254,7 @@ def subject_folds(subjects: Sequence[str], folds: int,
     return [sorted(group) for group in groups]
 
 
-def _predict(keys: Sequence[Key], documents: Dict[Key, dict],
+def _predict(keys: Sequence[Key], documents: Dict[Key, object],
              rescore: Rescore,
              thresholds: Dict[str, Thresholds]) -> Dict[Key, int]:
     """Rescored trials ``{key: score}`` with the thresholds of each test."""
@@ -262,7 +268,7 @@ def _predict(keys: Sequence[Key], documents: Dict[Key, dict],
     return predicted
 
 
-def _cross_validate(keys: Sequence[Key], documents: Dict[Key, dict],
+def _cross_validate(keys: Sequence[Key], documents: Dict[Key, object],
                     coach: Dict[Key, int], rescore: Rescore,
                     search_space: Dict[str, Dict[str, List[float]]],
                     defaults: Dict[str, Thresholds], folds: int, seed: int
@@ -338,11 +344,11 @@ def _judge(before: Figures, cross: Figures) -> Tuple[bool, str]:
                    f'subjects')
 
 
-def calibrate(documents: Dict[Key, dict], coach: Dict[Key, int],
+def calibrate(documents: Dict[Key, object], coach: Dict[Key, int],
               rescore: Rescore,
               search_space: Dict[str, Dict[str, List[float]]],
               defaults: Dict[str, Thresholds], folds: int = 5,
-              seed: int = 0) -> CalibrationResult:
+              seed: int = 0, left_out: int = 0) -> CalibrationResult:
     """Fit thresholds to the coach's scores and cross-validate the fit.
 
     Args:
@@ -354,6 +360,7 @@ def calibrate(documents: Dict[Key, dict], coach: Dict[Key, int],
         defaults: test -> threshold key -> default value.
         folds: cross-validation folds (at most one per subject).
         seed: order in which subjects are dealt to the folds.
+        left_out: trials the caller left out, reported with the result.
 
     Raises:
         FmsError: no trial scored by the coach, fewer than two subjects,
@@ -385,4 +392,4 @@ def calibrate(documents: Dict[Key, dict], coach: Dict[Key, int],
         in_sample=_figures(keys, _predict(keys, documents, rescore,
                                           thresholds), coach),
         cross_validated=cross, folds=fold_results, generalises=generalises,
-        judgement=judgement)
+        judgement=judgement, left_out=left_out)

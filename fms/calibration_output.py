@@ -67,7 +67,10 @@ def format_calibration(result: CalibrationResult) -> str:
     """The calibration as plain text with an aligned table."""
     lines = [f'Calibration to the coach scores: {result.n_trials} trials, '
              f'{len(result.subjects)} subjects, {len(result.folds)}-fold '
-             f'cross-validation by subject', '']
+             f'cross-validation by subject'
+             + (f'; {result.left_out} provisional trials left out (a '
+                f'criterion observed in no view)' if result.left_out
+                else ''), '']
     lines += aligned_table(_figures_table(result), [False] + [True] * 7)
     lines += ['', 'Thresholds'] + _threshold_lines(result) + ['', 'Folds']
     lines += [f'fold {f.index + 1}: held out {", ".join(f.held_out_subjects)}'
@@ -90,6 +93,7 @@ def calibration_document(result: CalibrationResult) -> dict:
     return {
         'format': CALIBRATION_FORMAT, 'version': CALIBRATION_VERSION,
         'kappa_weights': 'quadratic', 'n_trials': result.n_trials,
+        'provisional_left_out': result.left_out,
         'subjects': list(result.subjects),
         'thresholds': result.thresholds, 'defaults': result.defaults,
         'fitted': dict(result.fitted), 'searched': dict(result.searched),

@@ -29,7 +29,8 @@ from typing import Dict, Mapping, Optional, Tuple
 
 from fms import FmsError
 from fms.measurements import Measurement
-from fms.protocol import VIEWS, check_test
+from fms.protocol import (CLEARING_DESCRIPTIONS, CLEARING_TESTS, VIEWS,
+                          check_test)
 from fms.results import CriterionResult
 
 #: Roles of a criterion (see the module docstring).
@@ -176,21 +177,19 @@ CRITERIA: Tuple[Criterion, ...] = (
 )
 del C
 
-#: The tests that have a clearing test (FMS Level 1 manual, 2015): test ->
-#: the clearing test whose pain (input ``clearing_pain``) gives 0.
-CLEARING_TESTS: Dict[str, str] = {
-    'shoulder_mobility': 'shoulder clearing test',
-    'trunk_stability_pushup': 'spinal extension (press-up) clearing test',
-    'rotary_stability': 'spinal flexion (rock-back) clearing test',
-}
+#: The tests that have a clearing test: test -> the clearing test (in
+#: words) whose pain (input ``clearing_pain``) gives 0.
+CLEARED_BY: Dict[str, str] = {
+    test: CLEARING_DESCRIPTIONS[clearing]
+    for clearing, test in CLEARING_TESTS.items()}
 
 
 def check_clearing(test: str, inputs: Mapping) -> None:
     """FmsError (one line) when ``inputs`` report clearing-test pain for a
     test without a clearing test."""
-    if inputs.get('clearing_pain') and test not in CLEARING_TESTS:
+    if inputs.get('clearing_pain') and test not in CLEARED_BY:
         raise FmsError(f'{test} has no clearing test: clearing-test pain '
-                       f'applies only to {", ".join(CLEARING_TESTS)}')
+                       f'applies only to {", ".join(CLEARED_BY)}')
 
 
 #: The inputs of the hand length's pixel scale (shoulder mobility), each
@@ -374,4 +373,5 @@ def judge(row: Criterion, view: str, measurements: Mapping[str, Measurement],
         unit=measured.unit if measured is not None else '',
         threshold_key=row.threshold_key, threshold=threshold,
         comparison=row.comparison, observable=observable, passed=passed,
-        note='; '.join(n for n in notes if n))
+        note='; '.join(n for n in notes if n),
+        view=view if passed is not None else None)

@@ -117,7 +117,8 @@ def _shade_repetitions(ax, analysis: Analysis, times: np.ndarray,
                        color=OTHER_KEY_COLOR, linestyle=':',
                        linewidth=OTHER_KEY_LINE_WIDTH)
         if labelled:
-            score = '-' if repetition.score is None else repetition.score
+            score = ('/'.join(map(str, repetition.possible)) or '-'
+                     if repetition.score is None else repetition.score)
             ax.text((start + stop) / 2, 0.98, f'rep {i + 1}: {score}',
                     ha='center', va='top',
                     fontsize='small', transform=ax.get_xaxis_transform())

@@ -2,7 +2,7 @@
 key frame image and the command line."""
 from __future__ import annotations
 
-from typing import List
+from typing import List, Sequence
 
 from fms.protocol import MAX_SCORE
 from fms.results import Analysis, CriterionResult
@@ -15,7 +15,15 @@ VALUE_DECIMALS = 2
 def format_value(value: float, unit: str) -> str:
     """``97 deg``, ``0.25 fraction``: degrees whole, others 2 decimals."""
     decimals = 0 if unit == 'deg' else VALUE_DECIMALS
-    return f'{float(value):.{decimals}f} {unit}'.rstrip()
+    value = round(float(value), decimals) + 0.0     # no "-0"
+    return f'{value:.{decimals}f} {unit}'.rstrip()
+
+
+def scores_in_words(scores: Sequence[int]) -> str:
+    """``'2 or 3'``, ``'1, 2 or 3'``."""
+    words = [str(s) for s in scores]
+    return ' or '.join([', '.join(words[:-1]), words[-1]] if len(words) > 1
+                       else words)
 
 
 def words(name: str) -> str:
@@ -45,7 +53,14 @@ def trial_title(analysis: Analysis) -> str:
     """``deep squat (left), side view: suggested score 2/3``."""
     side = f' ({analysis.side})' if analysis.side else ''
     return (f'{words(analysis.test)}{side}, {analysis.view} view: '
-            f'suggested score {analysis.score}/{MAX_SCORE}')
+            f'{score_words(analysis)}')
+
+
+def score_words(analysis: Analysis) -> str:
+    """``suggested score 2/3`` or ``provisional: 1 or 3``."""
+    if analysis.score is None:
+        return f'provisional: {scores_in_words(analysis.possible)}'
+    return f'suggested score {analysis.score}/{MAX_SCORE}'
 
 
 def key_frame_line(analysis: Analysis) -> str:
@@ -60,7 +75,7 @@ def analysis_summary(analysis: Analysis, subject: str) -> List[str]:
     the key frame, each criterion and each reason."""
     side = f' ({analysis.side})' if analysis.side else ''
     lines = [f'{subject}: {analysis.test}{side}, {analysis.view} view: '
-             f'suggested score {analysis.score}', key_frame_line(analysis)]
+             f'{score_words(analysis)}', key_frame_line(analysis)]
     lines += [f'  {criterion_line(c)}' for c in analysis.criteria]
     lines += [f'  - {reason}' for reason in analysis.reasons]
     return lines

@@ -7,7 +7,7 @@ tests and the 0-3 scale are those of Cook, Burton and Hoogenboom's FMS
 """
 from __future__ import annotations
 
-from typing import Mapping, Optional, Tuple
+from typing import Dict, Mapping, Optional, Tuple
 
 from fms import FmsError
 
@@ -16,6 +16,15 @@ TESTS: Tuple[str, ...] = (
     'deep_squat', 'hurdle_step', 'inline_lunge', 'shoulder_mobility',
     'aslr', 'trunk_stability_pushup', 'rotary_stability',
 )
+
+#: The tests' names in words, as the FMS manual titles them.
+TEST_TITLES: Dict[str, str] = {
+    'deep_squat': 'Deep squat', 'hurdle_step': 'Hurdle step',
+    'inline_lunge': 'In-line lunge', 'shoulder_mobility': 'Shoulder mobility',
+    'aslr': 'Active straight-leg raise',
+    'trunk_stability_pushup': 'Trunk stability push-up',
+    'rotary_stability': 'Rotary stability',
+}
 
 #: Tests scored per side (left and right); the lower side counts.
 BILATERAL_TESTS: Tuple[str, ...] = (
@@ -30,6 +39,20 @@ SIDES: Tuple[str, ...] = ('left', 'right')
 #: Camera views: ``front`` films the frontal plane (camera in front of or
 #: behind the subject), ``side`` the sagittal plane.
 VIEWS: Tuple[str, ...] = ('front', 'side')
+
+#: The three clearing tests (FMS Level 1 manual, 2015), pain only, no
+#: score of their own: clearing test -> the test that pain in it scores 0.
+CLEARING_TESTS: Dict[str, str] = {
+    'shoulder_clearing': 'shoulder_mobility',
+    'spinal_extension': 'trunk_stability_pushup',
+    'spinal_flexion': 'rotary_stability',
+}
+#: The clearing tests in words.
+CLEARING_DESCRIPTIONS: Dict[str, str] = {
+    'shoulder_clearing': 'shoulder clearing test',
+    'spinal_extension': 'spinal extension (press-up) clearing test',
+    'spinal_flexion': 'spinal flexion (rock-back) clearing test',
+}
 
 #: Scores of one test: 0 = pain, 1 = cannot perform the pattern,
 #: 2 = performs it with compensation, 3 = performs it correctly.

@@ -2,7 +2,9 @@
 
 Every ``*.json`` file directly in the folder whose ``format`` is
 ``'fms-result'`` (:func:`fms.results.result_document`) is a result; other
-files are skipped and reported to the caller.
+files are skipped and reported to the caller.  The results of one trial's
+views (a front and a side camera) and retests (heels raised, the diagonal
+pattern) are scored together (:mod:`fms.fusion`).
 """
 from __future__ import annotations
 
@@ -12,15 +14,20 @@ import os
 from typing import Dict, List, Optional, Tuple
 
 from fms import FmsError
-from fms.protocol import SCORES, TESTS, Key, side_problem, trial_name
+from fms.fusion import score_trial, variant
+from fms.protocol import (SCORES, TESTS, VIEWS, Key, side_problem,
+                          trial_name)
 from fms.results import RESULT_FORMAT, RESULT_VERSION
 
 logger = logging.getLogger(__name__)
 
 
 def load_auto_results(directory: str, skipped: Optional[List[str]] = None
-                      ) -> Tuple[Dict[Key, int], Dict[Key, dict]]:
-    """The result documents in ``directory`` (not its sub-folders).
+                      ) -> Tuple[Dict[Key, Optional[int]], Dict[Key,
+                                                                List[dict]]]:
+    """The result documents in ``directory`` (not its sub-folders), each
+    trial's views and retests scored together (:func:`fms.fusion.
+    score_trial`).
 
     Every ``*.json`` file whose ``format`` is ``'fms-result'`` is a result.
     Other files (valid JSON that is not a result, or unparsable JSON that
@@ -29,16 +36,17 @@ def load_auto_results(directory: str, skipped: Optional[List[str]] = None
     files that are not results".
 
     Returns:
-        ``(scores, documents)``: ``{trial key: score}`` and ``{trial key:
-        result document}``.
+        ``(scores, documents)``: ``{trial key: score}`` (None: provisional,
+        a criterion observed in no view could change it; a trial of one
+        document keeps its score) and ``{trial key:
+        [result document of each view and retest]}``.
 
     Raises:
         FmsError: missing folder, a broken result file (named), two results
-            for the same trial (both named), no result at all.
+            of the same view of one trial (both named), no result at all.
     """
-    scores: Dict[Key, int] = {}
-    documents: Dict[Key, dict] = {}
-    origins: Dict[Key, str] = {}
+    documents: Dict[Key, List[dict]] = {}
+    origins: Dict[tuple, str] = {}
     passed_over = []
     for path in _json_files(directory):
         document = _read_result_json(path)
@@ -47,18 +55,31 @@ def load_auto_results(directory: str, skipped: Optional[List[str]] = None
             passed_over.append(path)
             logger.info('skipped %s: not an FMS result', path)
             continue
-        key, score = _result_entry(path, document)
-        if key in scores:
-            raise FmsError(f'{origins[key]} and {path} are both results of '
-                           f'{trial_name(key)}: keep one of them')
-        scores[key], documents[key], origins[key] = score, document, path
+        key = _result_key(path, document)
+        view = (key, variant(key[1], document.get('inputs') or {}),
+                document.get('view'))
+        if view in origins:
+            raise FmsError(f'{origins[view]} and {path} are both results of '
+                           f'{trial_name(key)}, {view[2]} view: keep one of '
+                           f'them')
+        origins[view] = path
+        documents.setdefault(key, []).append(document)
     if skipped is not None:
         skipped.extend(passed_over)
-    if not scores:
+    if not documents:
         raise FmsError(f'{directory} holds no FMS result files (skipped '
                        f'{len(passed_over)} files that are not results): '
                        f'give the folder the analyzer wrote its .json '
                        f'results to')
+    scores = {}
+    for key, group in documents.items():
+        if len(group) == 1:             # as analysed: no need to judge again
+            scores[key] = group[0]['score']
+            continue
+        try:
+            scores[key] = score_trial(group).score
+        except FmsError as e:
+            raise FmsError(f'{directory}: {trial_name(key)}: {e}') from None
     return scores, documents
 
 
@@ -98,8 +119,8 @@ def _read_result_json(path: str) -> object:
                        f'file') from None
 
 
-def _result_entry(path: str, document: dict) -> Tuple[Key, int]:
-    """The trial key and score of a result document, checked."""
+def _result_key(path: str, document: dict) -> Key:
+    """The trial key of a result document, checked (its score too)."""
     def fail(problem: str) -> FmsError:
         return FmsError(f'{path}: broken result file: {problem}: run the '
                         f'analysis of this trial again or remove the file')
@@ -119,6 +140,11 @@ def _result_entry(path: str, document: dict) -> Tuple[Key, int]:
     problem = side_problem(test, side)
     if problem:
         raise fail(problem)
-    if isinstance(score, bool) or score not in SCORES:
+    if document.get('view') not in VIEWS:
+        raise fail(f'view {document.get("view")!r} is not front or side')
+    possible = document.get('possible')
+    provisional = score is None and isinstance(possible, list) and all(
+        s in SCORES and not isinstance(s, bool) for s in possible)
+    if not provisional and (isinstance(score, bool) or score not in SCORES):
         raise fail(f'score {score!r} is not an integer 0-3')
-    return (subject.strip(), test, side or None), int(score)
+    return subject.strip(), test, side or None

@@ -52,6 +52,7 @@ class CriterionResult:
     observable: bool
     passed: Optional[bool]
     note: str = ''
+    view: Optional[str] = None    # the view it was judged from (None: not)
 
 
 @dataclasses.dataclass
@@ -63,15 +64,18 @@ class Repetition:
         first_index, last_index: indices into the track's arrays of its
             first and last frames (inclusive).
         key_index: index of its key frame.
-        score: its suggested score (None: no criterion could be judged
-            at its key frame, so it was not chosen).
+        score: its suggested score (None: provisional, or no criterion
+            could be judged at its key frame).
         measurements: what its criteria compared.
+        possible: the scores it could still get (``(score,)`` when
+            definite; empty when nothing was judged).
     """
     first_index: int
     last_index: int
     key_index: int
     score: Optional[int]
     measurements: Measurements
+    possible: Tuple[int, ...] = ()
 
 
 @dataclasses.dataclass
@@ -93,7 +97,12 @@ class Analysis:
             measurable) with its unit and anchor joint; what the criteria
             compare and the key frame image labels.
         criteria: every criterion of the test, observable or not.
-        score: the suggested score, 0-3.
+        score: the suggested score, 0-3; None when it is provisional: a
+            criterion not judged (not observable in the view, or its
+            joints not seen) could change it.
+        possible: the scores still possible, ascending (``(score,)``
+            when definite).
+        to_film: for a provisional score, what to film to decide it.
         reasons: one line each, why that score (and what was not judged).
         inputs: what the camera cannot see, as given: 'pain',
             'heels_raised', 'sex', ...
@@ -116,10 +125,12 @@ class Analysis:
     key_reason: str
     measurements: Measurements
     criteria: List[CriterionResult]
-    score: int
+    score: Optional[int]
     reasons: List[str]
     inputs: Dict[str, object]
     thresholds: Dict[str, float]
+    possible: Tuple[int, ...] = ()
+    to_film: List[str] = dataclasses.field(default_factory=list)
     repetitions: List[Repetition] = dataclasses.field(default_factory=list)
     repetition: Optional[int] = None
 
@@ -128,13 +139,16 @@ def result_document(analysis: Analysis, subject: str) -> dict:
     """The JSON result of a trial: what ``agreement`` and ``calibrate`` read.
 
     Keys: ``format``, ``version``, ``subject``, ``test``, ``side``, ``view``,
-    ``score``, ``reasons``, ``inputs``, ``key_frame`` (``index``, ``frame``,
+    ``score`` (null when provisional), ``possible`` (the scores still
+    possible), ``to_film`` (what to film to decide a provisional score),
+    ``reasons``, ``inputs``, ``key_frame`` (``index``, ``frame``,
     ``time``, ``reason``), ``measurements`` (name -> value or null),
     ``measurement_details`` (name -> ``{"unit", "anchor": {"joint",
     "place"} or null}``), ``criteria`` (a list of :class:`CriterionResult`
     as dicts), ``thresholds``, ``person_id``, ``source``,
     ``repetitions`` (a list of ``{"index" (from 1), "first_frame",
-    "last_frame", "key_frame" (frame numbers), "score", "measurements"
+    "last_frame", "key_frame" (frame numbers), "score", "possible",
+    "measurements"
     (name -> value or null)}``) and ``repetition`` (the chosen one's
     ``index``, null without repetitions).  ``key_frame``, ``measurements``
     and ``criteria`` are the chosen repetition's.
@@ -143,7 +157,10 @@ def result_document(analysis: Analysis, subject: str) -> dict:
     return {
         'format': RESULT_FORMAT, 'version': RESULT_VERSION,
         'subject': subject, 'test': analysis.test, 'side': analysis.side,
-        'view': analysis.view, 'score': int(analysis.score),
+        'view': analysis.view,
+        'score': None if analysis.score is None else int(analysis.score),
+        'possible': [int(s) for s in analysis.possible],
+        'to_film': list(analysis.to_film),
         'reasons': list(analysis.reasons), 'inputs': dict(analysis.inputs),
         'key_frame': {'index': int(key), 'frame': int(track.frames[key]),
                       'time': float(track.times[key]),
@@ -174,6 +191,7 @@ def _repetition_document(repetition: Repetition, index: int,
             'key_frame': int(frames[repetition.key_index]),
             'score': (None if repetition.score is None
                       else int(repetition.score)),
+            'possible': [int(s) for s in repetition.possible],
             'measurements': {name: finite_or_none(m.value) for name, m
                              in repetition.measurements.items()}}
 

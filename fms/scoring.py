@@ -1,13 +1,13 @@
 """Judging a trial's criteria and suggesting its score, by the table's roles.
 
-:func:`evaluate` is pure: measurements and thresholds in, score, criteria
-and reasons out, so :func:`rescore` can judge a saved result again with
+:func:`evaluate` is pure: measurements and thresholds in, a
+:class:`Verdict` (score, criteria, reasons) out, so :func:`rescore` can judge a saved result again with
 other thresholds.  The rules read only the roles of
 :data:`fms.criteria.CRITERIA` and the data of
 :data:`fms.criteria.SCORE_RULES`, in this order:
 
 1. pain reported, in the test or in its clearing test
-   (:data:`fms.criteria.CLEARING_TESTS`): 0;
+   (:data:`fms.criteria.CLEARED_BY`): 0;
 2. a ``pattern`` or ``required`` criterion not met: 1;
 3. a ladder test (``grade3`` / ``grade2`` rows): the best grade met, else 1
    (when a grade row was not judged, the reasons say the score could be
@@ -19,18 +19,24 @@ other thresholds.  The rules read only the roles of
 A criterion that was not judged (not observable in the view, or its
 joints not seen) is never a failure; its reason line says what it could
 change (``could lower the score to 1``, ``could raise the score to 3``).
+No score is reported that such a criterion could change: the score is
+then provisional (None), with every score still possible (each criterion
+not judged tried both ways) and what to film to decide it.
 """
 from __future__ import annotations
 
-from typing import List, Mapping, Optional, Sequence, Tuple
+import dataclasses
+import itertools
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from fms import FmsError
-from fms.criteria import (CLEARING_TESTS, COMPENSATION, GRADES, PATTERN,
+from fms.criteria import (CLEARED_BY, COMPENSATION, GRADES, PATTERN,
                           REQUIRED, SCORE_RULES, Criterion, ScoreRule,
                           check_clearing, criteria_of, derived_input, judge,
                           role_of)
+from fms.labels import scores_in_words
 from fms.measurements import Measurement
-from fms.protocol import MAX_SCORE, VIEWS, check_test, check_view
+from fms.protocol import MAX_SCORE, SCORES, VIEWS, check_test, check_view
 from fms.results import CriterionResult, repetition_measurements
 
 #: Score when the subject reports pain (FMS: pain gives 0).
@@ -150,27 +156,135 @@ def check_observable(test: str, view: str) -> None:
 NOTHING_JUDGED = 'nothing judged: the joints of every criterion were not found'
 
 
-def check_judged(test: str, view: str, scores: Sequence[Optional[int]],
-                 measurements: Sequence[Mapping[str, Measurement]]) -> None:
-    """FmsError when every one of ``scores`` (one per repetition, from
-    :func:`evaluate`) is None: no criterion could be judged at any
-    repetition's key frame; the message names the measurements of the
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """The criteria of one repetition judged, and the score they support.
+
+    Attributes:
+        score: the suggested score 0-3; None when it is provisional (a
+            criterion that was not judged could change it) or when nothing
+            was judged (``judged`` False).
+        possible: every score still possible, ascending: ``(score,)`` when
+            the score is definite, e.g. ``(1, 3)`` for a front-view deep
+            squat whose knees stay over the feet.
+        criteria: every criterion of the test, judged or not.
+        reasons: one line each: why that score, and what was not judged.
+        to_film: for a provisional score, what to film so that the
+            criteria that decide it can be judged (one line per view).
+        judged: whether any criterion was judged.
+    """
+    score: Optional[int]
+    possible: Tuple[int, ...]
+    criteria: List[CriterionResult]
+    reasons: List[str]
+    to_film: List[str] = dataclasses.field(default_factory=list)
+    judged: bool = True
+
+    @property
+    def provisional(self) -> bool:
+        """Whether criteria not judged could change the score."""
+        return len(self.possible) > 1
+
+
+def check_judged(test: str, view: str, verdicts: Sequence[Verdict]) -> None:
+    """FmsError when no criterion of any of ``verdicts`` (one per
+    repetition) was judged: the message names the measurements of the
     criteria observable in ``view`` (their joints were never seen there)."""
-    if any(score is not None for score in scores):
+    if any(verdict.judged for verdict in verdicts):
         return
     names = [row.measurement for row in criteria_of(test)
              if view in row.views]
     names = list(dict.fromkeys(names))
     raise FmsError(f'{test} ({view} view): no criterion could be judged: '
                    f'the joints needed ({", ".join(names)}) were not seen at '
-                   f'any repetition\'s key frame ({len(measurements)} '
+                   f'any repetition\'s key frame ({len(verdicts)} '
                    f'repetition(s)): film the whole body, feet included, '
                    f'from the {view}')
 
 
+def _outcomes(test: str, results: Sequence[CriterionResult],
+              measurements: Mapping[str, Measurement], inputs: Mapping
+              ) -> Dict[Tuple[bool, ...], int]:
+    """The score of every way the criteria not judged could turn out:
+    ``{(passed of each open criterion, in table order): score}``."""
+    open_ = [i for i, r in enumerate(results) if r.passed is None]
+    scores = {}
+    for outcome in itertools.product((True, False), repeat=len(open_)):
+        settled = list(results)
+        for i, passed in zip(open_, outcome):
+            settled[i] = dataclasses.replace(results[i], passed=passed)
+        scores[outcome] = suggest_score(test, settled, measurements,
+                                        inputs)[0]
+    return scores
+
+
+def deciding(results: Sequence[CriterionResult],
+             outcomes: Mapping[Tuple[bool, ...], int]
+             ) -> List[CriterionResult]:
+    """The criteria not judged whose outcome can change the score: flipping
+    one of them alone changes it for some outcome of the others."""
+    open_ = [r for r in results if r.passed is None]
+    found = []
+    for i, result in enumerate(open_):
+        if any(outcomes[outcome] != outcomes[
+                outcome[:i] + (not outcome[i],) + outcome[i + 1:]]
+               for outcome in outcomes):
+            found.append(result)
+    return found
+
+
+def film_advice(test: str, undecided: Sequence[CriterionResult],
+                filmed: Sequence[str]) -> List[str]:
+    """What to film to judge the ``undecided`` criteria, one line per view:
+    a view not filmed that observes them (``film the side view for: femur
+    below horizontal``), else the filmed view again with the joints in
+    frame."""
+    rows = {row.name: row for row in criteria_of(test)}
+    wanted: Dict[str, List[str]] = {}
+    for result in undecided:
+        views = rows[result.name].views
+        new = [v for v in views if v not in filmed]
+        view = new[0] if new else views[0]
+        wanted.setdefault(view, []).append(result.description)
+    return [(f'film the {view} view for: ' if view not in filmed else
+             f'film the {view} view again with the whole body in frame '
+             f'for: ') + ', '.join(descriptions)
+            for view, descriptions in wanted.items()]
+
+
+def score_judged(test: str, results: List[CriterionResult],
+                 measurements: Mapping[str, Measurement], inputs: Mapping,
+                 filmed: Sequence[str]) -> Verdict:
+    """The :class:`Verdict` of criteria already judged (``results``, in
+    table order, from one view or fused from several), by the rules of the
+    module docstring; ``filmed`` are the views they were judged from (for
+    the advice on what to film)."""
+    rows = {row.name: row for row in criteria_of(test)}
+    not_judged = [f'not judged: {r.description} ({r.note})'
+                  for r in results if r.passed is None]
+    pain = ('pain reported' if inputs.get('pain') else
+            f'pain in the {CLEARED_BY[test]}' if inputs.get('clearing_pain')
+            else None)
+    if pain:
+        return Verdict(PAIN_SCORE, (PAIN_SCORE,), results,
+                       [f'{pain}: 0 whatever the movement'] + not_judged)
+    if all(r.passed is None for r in results):
+        return Verdict(None, SCORES[1:], results,
+                       [NOTHING_JUDGED] + not_judged, judged=False)
+    score, reasons = suggest_score(test, results, measurements, inputs)
+    outcomes = _outcomes(test, results, measurements, inputs)
+    possible = tuple(sorted(set(outcomes.values())))
+    not_judged = [f'not judged: {r.description} ({r.note})'
+                  f'{_could_change(role_of(rows[r.name], inputs), score)}'
+                  for r in results if r.passed is None]
+    if len(possible) == 1:
+        return Verdict(score, possible, results, reasons + not_judged)
+    return Verdict(None, possible, results, reasons + not_judged,
+                   film_advice(test, deciding(results, outcomes), filmed))
+
+
 def evaluate(test: str, view: str, measurements: Mapping[str, Measurement],
-             thresholds: Mapping[str, float], inputs: Mapping
-             ) -> Tuple[Optional[int], List[CriterionResult], List[str]]:
+             thresholds: Mapping[str, float], inputs: Mapping) -> Verdict:
     """Judge every criterion of ``test`` in ``view`` and suggest a score.
 
     Args:
@@ -183,12 +297,12 @@ def evaluate(test: str, view: str, measurements: Mapping[str, Measurement],
             ``heels_raised``, ``sex``, ``pattern``.
 
     Returns:
-        ``(score, criteria, reasons)``: the score is the one the observed
-        criteria support; reasons say why and list the criteria not judged
-        and the view that would judge them.  The score is None when no
-        criterion was judged (their joints not found in ``measurements``,
-        e.g. at one repetition's key frame): the caller skips it
-        (:func:`check_judged` when nothing at all was judged).
+        The :class:`Verdict`: the score the observed criteria support, or
+        None with the scores still possible when a criterion that was not
+        judged (not observable in the view, or its joints not seen) could
+        change it; None with ``judged`` False when nothing was judged (e.g.
+        at one repetition's key frame: the caller skips it,
+        :func:`check_judged` when nothing at all was judged).
 
     Raises:
         FmsError: no criterion of the test is observable in this view
@@ -202,43 +316,64 @@ def evaluate(test: str, view: str, measurements: Mapping[str, Measurement],
     check_clearing(test, inputs)
     results = [judge(row, view, measurements, thresholds)
                for row in criteria_of(test)]
-    not_judged = [f'not judged: {r.description} ({r.note})'
-                  for r in results if r.passed is None]
-    if inputs.get('pain'):
-        return PAIN_SCORE, results, ['pain reported: 0 whatever the '
-                                     'movement'] + not_judged
-    if inputs.get('clearing_pain'):
-        return PAIN_SCORE, results, [
-            f'pain in the {CLEARING_TESTS[test]}: 0 whatever the '
-            f'movement'] + not_judged
-    if all(r.passed is None for r in results):
-        return None, results, [NOTHING_JUDGED] + not_judged
-    score, reasons = suggest_score(test, results, measurements, inputs)
-    rows = {row.name: row for row in criteria_of(test)}
-    not_judged = [f'not judged: {r.description} ({r.note})'
-                  f'{_could_change(role_of(rows[r.name], inputs), score)}'
-                  for r in results if r.passed is None]
-    return score, results, reasons + not_judged
+    return score_judged(test, results, measurements, inputs, (view,))
 
 
-def rescore(document: dict, thresholds: Mapping[str, float]) -> int:
+def best_repetition(verdicts: Sequence[Verdict]) -> int:
+    """Index of the repetition FMS scores, the best: the highest score
+    still possible, then the highest lowest one (ties: the first); those
+    where nothing was judged only when nothing was judged anywhere."""
+    def rank(i: int) -> tuple:
+        verdict = verdicts[i]
+        return (verdict.judged, max(verdict.possible),
+                min(verdict.possible), -i)
+    return max(range(len(verdicts)), key=rank)
+
+
+def best_possible(possibles: Sequence[Sequence[int]]) -> Tuple[int, ...]:
+    """The scores still possible for the best of several attempts (the
+    repetitions of a trial, or a trial and its retest) whose open criteria
+    turn out independently: the lowest is the highest of their lowest, and
+    every score an attempt can still get from there up is possible."""
+    floor = max(min(p) for p in possibles)
+    return tuple(sorted({s for p in possibles for s in p if s >= floor}))
+
+
+def trial_possible(verdicts: Sequence[Verdict]) -> Tuple[int, ...]:
+    """The scores still possible for a trial scored by its best repetition
+    (:func:`best_possible` of the repetitions where anything was judged)."""
+    judged = [v for v in verdicts if v.judged] or list(verdicts)
+    return best_possible([v.possible for v in judged])
+
+
+def provisional_line(possible: Sequence[int], to_film: Sequence[str]) -> str:
+    """The reason line of a provisional score: ``provisional: 1 or 3 until
+    the criteria not judged are: film the side view for: ...``."""
+    advice = '; '.join(to_film) or 'film the trial again'
+    return (f'provisional: {scores_in_words(possible)} until the criteria '
+            f'not judged are: {advice}')
+
+
+def rescore(document: dict, thresholds: Mapping[str, float]
+            ) -> Optional[int]:
     """The score of a saved result document (:func:`fms.results.
     result_document`, any version read) judged again with ``thresholds``
     (a subset of the test's keys; the document's own values fill the
-    rest).
+    rest); None when the score is provisional.
 
-    Every repetition of the document is judged again and the best score
-    is returned (FMS scores the best repetition), so other thresholds can
-    choose another repetition than the analysis did; a repetition where
-    no criterion can be judged is skipped (FmsError, :func:`check_judged`,
-    when none can); a document without repetition measurements is judged
-    on its ``measurements`` (:func:`fms.results.repetition_measurements`)."""
+    Every repetition of the document is judged again and the best is
+    scored (FMS scores the best repetition), so other thresholds can
+    choose another repetition than the analysis did; FmsError
+    (:func:`check_judged`) when no repetition can be judged; a document
+    without repetition measurements is judged on its ``measurements``
+    (:func:`fms.results.repetition_measurements`).  Several views of one
+    trial: :func:`fms.fusion.fuse`."""
     merged = dict(document.get('thresholds') or {})
     merged.update(thresholds)
     inputs = document.get('inputs') or {}
     test, view = document['test'], document['view']
-    measured = repetition_measurements(document)
-    scores = [evaluate(test, view, measurements, merged, inputs)[0]
-              for measurements in measured]
-    check_judged(test, view, scores, measured)
-    return max(score for score in scores if score is not None)
+    verdicts = [evaluate(test, view, measurements, merged, inputs)
+                for measurements in repetition_measurements(document)]
+    check_judged(test, view, verdicts)
+    possible = trial_possible(verdicts)
+    return possible[0] if len(possible) == 1 else None

@@ -57,6 +57,9 @@ class TrialRequest:
             ``heels_raised``, ``sex``, ``pattern``, ``hand_length_cm``,
             ``stature_cm`` (None values are left out).
         thresholds: a thresholds file overriding the packaged one, or None.
+        variant: the retest the trial is (:func:`fms.fusion.variant`:
+            ``'heels raised'``, ``'diagonal'``), named in the report's file
+            names; None for the first trial.
     """
     input: str
     test: str
@@ -67,6 +70,7 @@ class TrialRequest:
     person_id: Optional[int] = None
     inputs: Mapping[str, object] = dataclasses.field(default_factory=dict)
     thresholds: Optional[str] = None
+    variant: Optional[str] = None
 
 
 def is_video(request: TrialRequest) -> bool:
@@ -83,10 +87,12 @@ def subject_name(request: TrialRequest) -> str:
     return request.subject or _stem(request.input)
 
 
-def trial_stem(subject: str, test: str, side: Optional[str],
-               view: str) -> str:
-    """File name stem of a trial's report: ``anna_aslr_left_side``."""
-    return '_'.join(part for part in (subject, test, side, view) if part)
+def trial_stem(subject: str, test: str, side: Optional[str], view: str,
+               variant: Optional[str] = None) -> str:
+    """File name stem of a trial's report: ``anna_aslr_left_side``,
+    ``anna_deep_squat_heels_raised_front``."""
+    return '_'.join(part.replace(' ', '_') for part in (
+        subject, test, side, variant, view) if part)
 
 
 def keypoints_path(request: TrialRequest) -> str:
@@ -101,7 +107,7 @@ def keypoints_path(request: TrialRequest) -> str:
 def report_stem(request: TrialRequest) -> str:
     """The report files' name stem (:func:`trial_stem` of the request)."""
     return trial_stem(subject_name(request), request.test,
-                      request.side or None, request.view)
+                      request.side or None, request.view, request.variant)
 
 
 def output_paths(request: TrialRequest) -> Dict[str, str]:

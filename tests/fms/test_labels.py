@@ -1,4 +1,6 @@
 """Tests of fms.labels: values, criteria and the trial summary in words."""
+import dataclasses
+
 from fms import labels
 from tests.fms.analyses import KEY, synthetic_analysis
 
@@ -22,10 +24,27 @@ def test_criterion_lines():
 def test_summary_lines():
     analysis = synthetic_analysis()
     lines = labels.analysis_summary(analysis, 'anna')
-    assert lines[0] == 'anna: deep_squat, side view: suggested score 2'
+    assert lines[0] == 'anna: deep_squat, side view: suggested score 2/3'
     assert lines[1] == (f'key frame {KEY + 100} at {KEY / 30:.2f} s '
                         f'(lowest hip position)')
     assert lines[2].startswith('  PASS femur below horizontal')
     assert lines[-1] == '  - trunk leans forward more than 20 deg'
     assert labels.trial_title(analysis) == ('deep squat, side view: '
                                             'suggested score 2/3')
+
+
+def test_scores_in_words():
+    assert labels.scores_in_words((3,)) == '3'
+    assert labels.scores_in_words((1, 3)) == '1 or 3'
+    assert labels.scores_in_words((1, 2, 3)) == '1, 2 or 3'
+
+
+def test_a_provisional_score_is_never_given_as_a_score():
+    analysis = dataclasses.replace(synthetic_analysis(), score=None,
+                                   possible=(1, 3))
+    assert labels.score_words(analysis) == 'provisional: 1 or 3'
+    lines = labels.analysis_summary(analysis, 'anna')
+    assert lines[0] == 'anna: deep_squat, side view: provisional: 1 or 3'
+    assert labels.trial_title(analysis) == ('deep squat, side view: '
+                                            'provisional: 1 or 3')
+    assert not any('None' in line for line in lines)

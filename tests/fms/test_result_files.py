@@ -30,7 +30,7 @@ def test_auto_results_loaded_and_other_json_skipped(tmp_path):
     scores, documents = result_files.load_auto_results(str(tmp_path), skipped)
     assert scores == {('S1', 'deep_squat', None): 2,
                       ('S1', 'aslr', 'right'): 3}
-    assert documents['S1', 'aslr', 'right']['view'] == 'side'
+    assert [d['view'] for d in documents['S1', 'aslr', 'right']] == ['side']
     assert sorted(os.path.basename(p) for p in skipped) == [
         'notes.json', 'summary.json']
 
