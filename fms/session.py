@@ -42,8 +42,8 @@ from fms.protocol import CLEARING_TESTS, Key
 from fms.report import report_paths
 from fms.screening import ViewResult, page_name, session_document
 from fms.thresholds import ThresholdValues, load_thresholds
-from fms.trial import (KEYPOINT_SUFFIXES, TrialRequest, analyze_trial,
-                       check_request, report_stem, write_trial_report)
+from fms.trial import (TrialRequest, analyze_trial, check_request,
+                       is_video_file, report_stem, write_trial_report)
 
 KEYPOINTS_DIR = 'keypoints'
 TRIALS_DIR = 'trials'
@@ -80,11 +80,6 @@ class Session:
     coach: Optional[Dict[Key, int]]
     thresholds: Optional[ThresholdValues]
     views: List[Tuple[TrialRow, TrialRequest]]
-
-
-def is_video(path: str) -> bool:
-    """Whether a manifest file is a video (not a keypoint file)."""
-    return not path.lower().endswith(KEYPOINT_SUFFIXES)
 
 
 def keypoints_path(out_dir: str, video: str) -> str:
@@ -169,7 +164,7 @@ def detect_videos(session: Session, make_detect: Callable[[], Detect],
     failed: Dict[str, str] = {}
     out_dir = session.request.out_dir
     videos = list(dict.fromkeys(row.file for row, _ in session.views
-                                if is_video(row.file)))
+                                if is_video_file(row.file)))
     pending = [v for v in videos
                if not os.path.isfile(keypoints_path(out_dir, v))]
     if len(pending) < len(videos):
@@ -212,7 +207,7 @@ def _up_to_date(view: TrialRequest, keypoints: str,
 
 
 def _keypoints_of(row: TrialRow, out_dir: str) -> str:
-    return keypoints_path(out_dir, row.file) if is_video(row.file) \
+    return keypoints_path(out_dir, row.file) if is_video_file(row.file) \
         else row.file
 
 

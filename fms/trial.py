@@ -73,9 +73,14 @@ class TrialRequest:
     variant: Optional[str] = None
 
 
+def is_video_file(path: str) -> bool:
+    """Whether ``path`` is a video (not a keypoint file)."""
+    return not path.lower().endswith(KEYPOINT_SUFFIXES)
+
+
 def is_video(request: TrialRequest) -> bool:
-    """Whether the input is a video (not a keypoint file)."""
-    return not request.input.lower().endswith(KEYPOINT_SUFFIXES)
+    """Whether the request's input is a video (not a keypoint file)."""
+    return is_video_file(request.input)
 
 
 def _stem(path: str) -> str:
