@@ -80,8 +80,7 @@ from fms.protocol import check_side, check_test, check_view
 from fms.results import Analysis, Repetition
 from fms.criteria import check_inputs
 from fms.repetitions import Span, find_repetitions, separation_frames
-from fms.scoring import (best_repetition, check_judged, check_observable,
-                          evaluate, provisional_line, trial_possible)
+from fms.scoring import check_observable, evaluate, score_repetitions
 from fms.sequence import DEFAULT_TRACK_PARAMS, Track, TrackParams, \
     prepare_track
 from fms.thresholds import test_thresholds
@@ -825,19 +824,13 @@ def analyze_track(track: Track, test: str, side: Optional[str], view: str,
                 for measured in measures.measurements]
     # a repetition where nothing was judged (its key frame without the
     # joints) cannot be the best; none judged at all: an error
-    check_judged(test, view, verdicts)
-    chosen = best_repetition(verdicts)
-    verdict = verdicts[chosen]
-    possible = trial_possible(verdicts)
-    score = possible[0] if len(possible) == 1 else None
-    to_film = [] if score is not None else verdict.to_film
+    trial = score_repetitions(test, view, verdicts)
+    chosen = trial.chosen
     repetitions = [Repetition(span.first, span.last, span.key, v.score,
                               measured, v.possible if v.judged else ())
                    for span, v, measured in zip(
                        measures.spans, verdicts, measures.measurements)]
-    reasons = ([] if score is not None
-               else [provisional_line(possible, to_film)])
-    reasons += verdict.reasons + list(measures.notes) + [
+    reasons = trial.reasons + list(measures.notes) + [
         repetition_line(repetitions, chosen, prepared.frames)]
     lines = {curve: [(label, values[key]) for label, key in entries]
              for curve, entries in measures.lines.items()
@@ -851,8 +844,8 @@ def analyze_track(track: Track, test: str, side: Optional[str], view: str,
         curve_thresholds=lines, key_index=repetitions[chosen].key_index,
         key_reason=key_reason,
         measurements=repetitions[chosen].measurements,
-        criteria=verdict.criteria, score=score, possible=possible,
-        to_film=to_film, reasons=reasons, inputs=dict(inputs),
+        criteria=verdicts[chosen].criteria, score=trial.score,
+        possible=trial.possible, to_film=trial.to_film, reasons=reasons, inputs=dict(inputs),
         thresholds=values, repetitions=repetitions, repetition=chosen)
 
 

@@ -33,9 +33,8 @@ from fms.criteria import SCORE_RULES, Criterion, criteria_of, judge
 from fms.measurements import Measurements
 from fms.protocol import check_side, check_test
 from fms.results import CriterionResult, repetition_measurements
-from fms.scoring import (Verdict, best_possible, best_repetition,
-                         check_judged, provisional_line, score_judged,
-                         trial_possible)
+from fms.scoring import (best_possible, best_repetition, definite, evaluate,
+                         score_judged, score_repetitions)
 
 #: Inputs that are true for the trial when any view's row reports them.
 ANY_VIEW_INPUTS = ('pain', 'clearing_pain')
@@ -156,15 +155,6 @@ def _check_group(documents: Sequence[dict]) -> Tuple[str, Optional[str]]:
     return test, side
 
 
-def _view_verdicts(test: str, view: str, measured: List[Measurements],
-                   thresholds: Mapping[str, float], inputs: Mapping
-                   ) -> List[Verdict]:
-    rows = criteria_of(test)
-    return [score_judged(test, [judge(row, view, m, thresholds)
-                                for row in rows], m, inputs, (view,))
-            for m in measured]
-
-
 def fuse(documents: Sequence[dict],
          thresholds: Optional[Mapping[str, float]] = None) -> FusedTrial:
     """Judge the views of one trial together (module docstring).
@@ -195,8 +185,8 @@ def fuse(documents: Sequence[dict],
                  for i in range(counts.pop())]
         numbers = [{view: i + 1 for view in views} for i in range(len(pairs))]
     else:
-        best = [best_repetition(_view_verdicts(test, view, measured, limits,
-                                               inputs))
+        best = [best_repetition([evaluate(test, view, m, limits, inputs)
+                                 for m in measured])
                 for view, measured, limits in per_view]
         pairs = [[(view, measured[b], limits) for (view, measured, limits), b
                   in zip(per_view, best)]]
@@ -211,21 +201,15 @@ def fuse(documents: Sequence[dict],
         verdicts.append(score_judged(test, results,
                                      _merged_measurements(measured), inputs,
                                      views))
-    check_judged(test, ' and '.join(views), verdicts)
-    chosen = best_repetition(verdicts)
-    verdict = verdicts[chosen]
-    possible = trial_possible(verdicts)
-    score = possible[0] if len(possible) == 1 else None
-    to_film = [] if score is not None else verdict.to_film
-    reasons = [] if score is not None else [provisional_line(possible,
-                                                             to_film)]
+    trial = score_repetitions(test, ' and '.join(views), verdicts)
+    chosen = trial.chosen
     if len(pairs) > 1:
         notes.append(f'repetition {chosen + 1} of {len(pairs)}, the best')
     return FusedTrial(
         test=test, side=side, variant=variant(test, inputs), views=views,
-        score=score, possible=possible, to_film=to_film,
-        reasons=reasons + verdict.reasons + notes,
-        criteria=verdict.criteria, repetitions=numbers[chosen],
+        score=trial.score, possible=trial.possible, to_film=trial.to_film,
+        reasons=trial.reasons + notes,
+        criteria=verdicts[chosen].criteria, repetitions=numbers[chosen],
         documents=tuple(documents),
         complete=all(c.passed is not None for v in verdicts
                      for c in v.criteria))
@@ -268,10 +252,9 @@ def score_trial(documents: Sequence[dict],
     2)."""
     fused = [fuse(group, thresholds) for group in group_variants(documents)]
     possible = best_possible([f.possible for f in fused])
-    counted = max(fused, key=lambda f: (max(f.possible), min(f.possible),
-                                        -fused.index(f)))
-    score = possible[0] if len(possible) == 1 else None
-    return ScoredTrial(score, possible, counted, fused)
+    best = max(range(len(fused)), key=lambda i: (
+        max(fused[i].possible), min(fused[i].possible), -i))
+    return ScoredTrial(definite(possible), possible, fused[best], fused)
 
 
 def rescore_trial(documents: Sequence[dict],

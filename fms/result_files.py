@@ -98,6 +98,18 @@ def _json_files(directory: str) -> List[str]:
                        f'automatic results') from None
 
 
+def read_result(path: str) -> dict:
+    """The result document in ``path``, checked as :func:`load_auto_results`
+    checks each; FmsError (naming the file) for anything else."""
+    document = _read_result_json(path)
+    if not (isinstance(document, dict)
+            and document.get('format') == RESULT_FORMAT):
+        raise FmsError(f'{path}: not an FMS result file: run the analysis '
+                       f'of this trial again or remove the file')
+    _result_key(path, document)
+    return document
+
+
 def _read_result_json(path: str) -> object:
     """The parsed JSON of ``path``; None for a file that is not JSON and does
     not look like a result (it is skipped); FmsError for a broken result."""

@@ -354,6 +354,45 @@ def provisional_line(possible: Sequence[int], to_film: Sequence[str]) -> str:
             f'not judged are: {advice}')
 
 
+def definite(possible: Sequence[int]) -> Optional[int]:
+    """The score when only one is still possible, else None."""
+    return possible[0] if len(possible) == 1 else None
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialScore:
+    """A trial scored by its best repetition (:func:`score_repetitions`).
+
+    Attributes:
+        chosen: index of the best repetition (:func:`best_repetition`).
+        score: the score, None when provisional.
+        possible: the scores still possible (:func:`trial_possible`).
+        to_film: for a provisional score, the chosen repetition's advice.
+        reasons: the provisional line (when provisional), then the chosen
+            repetition's reasons.
+    """
+    chosen: int
+    score: Optional[int]
+    possible: Tuple[int, ...]
+    to_film: List[str]
+    reasons: List[str]
+
+
+def score_repetitions(test: str, view: str,
+                      verdicts: Sequence[Verdict]) -> TrialScore:
+    """The trial's score from its repetitions' verdicts (FMS scores the
+    best); FmsError (:func:`check_judged`) when nothing was judged in any
+    (``view`` names the views for that message)."""
+    check_judged(test, view, verdicts)
+    chosen = best_repetition(verdicts)
+    possible = trial_possible(verdicts)
+    score = definite(possible)
+    to_film = [] if score is not None else list(verdicts[chosen].to_film)
+    lead = [] if score is not None else [provisional_line(possible, to_film)]
+    return TrialScore(chosen, score, possible, to_film,
+                      lead + list(verdicts[chosen].reasons))
+
+
 def rescore(document: dict, thresholds: Mapping[str, float]
             ) -> Optional[int]:
     """The score of a saved result document (:func:`fms.results.
@@ -374,6 +413,4 @@ def rescore(document: dict, thresholds: Mapping[str, float]
     test, view = document['test'], document['view']
     verdicts = [evaluate(test, view, measurements, merged, inputs)
                 for measurements in repetition_measurements(document)]
-    check_judged(test, view, verdicts)
-    possible = trial_possible(verdicts)
-    return possible[0] if len(possible) == 1 else None
+    return score_repetitions(test, view, verdicts).score

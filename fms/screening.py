@@ -28,6 +28,7 @@ from fms.protocol import (BILATERAL_TESTS, CLEARING_DESCRIPTIONS,
                           TEST_TITLES, TESTS, Key, counted_score,
                           trial_sides)
 from fms.results import CriterionResult
+from fms.scoring import definite
 from fms.statistics import exact_agreement, weighted_kappa
 
 #: ``format`` and ``version`` of the session document.
@@ -116,7 +117,7 @@ def _test(test: str, views: Sequence[ViewResult],
     coach_sides = {s: coach[athlete, test, s] for s in trial_sides(test)
                    if (athlete, test, s) in coach}
     return {'test': test, 'title': TEST_TITLES[test],
-            'score': possible[0] if len(possible) == 1 else None,
+            'score': definite(possible),
             'possible': list(possible), 'missing': not sides,
             'coach': counted_score(test, coach_sides), 'sides': sides}
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import os
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -40,6 +39,7 @@ from fms.manifest import Manifest, TrialRow, read_manifest
 from fms.outputs import check_outputs, json_bytes, write_outputs
 from fms.protocol import CLEARING_TESTS, Key
 from fms.report import report_paths
+from fms.result_files import read_result
 from fms.screening import ViewResult, page_name, session_document
 from fms.thresholds import ThresholdValues, load_thresholds
 from fms.trial import (TrialRequest, analyze_trial, check_request,
@@ -233,8 +233,7 @@ def analyze_views(session: Session, note: Note,
             if not _up_to_date(view, keypoints, session):
                 analysis = analyze_trial(view, keypoints, session.thresholds)
                 paths = write_trial_report(view, analysis)
-            with open(paths['json'], encoding='utf-8') as f:
-                document = json.load(f)
+            document = read_result(paths['json'])
         except ToolError as e:
             failed[row.row] = str(e)
             continue

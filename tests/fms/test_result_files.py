@@ -71,3 +71,14 @@ def test_auto_results_empty_or_missing_folder(tmp_path):
         result_files.load_auto_results(str(tmp_path))
     with pytest.raises(FmsError, match='no such folder'):
         result_files.load_auto_results(str(tmp_path / 'absent'))
+
+
+def test_read_result_checks_one_file(tmp_path):
+    write_json(tmp_path / 'a.json', result('S1', 'aslr', 'left', 2))
+    assert result_files.read_result(str(tmp_path / 'a.json'))['score'] == 2
+    write_json(tmp_path / 'b.json', {'format': 'other'})
+    with pytest.raises(FmsError, match='b.json: not an FMS result file'):
+        result_files.read_result(str(tmp_path / 'b.json'))
+    write_json(tmp_path / 'c.json', result('S1', 'aslr', 'left', 7))
+    with pytest.raises(FmsError, match='c.json: broken result file'):
+        result_files.read_result(str(tmp_path / 'c.json'))
