@@ -10,7 +10,7 @@ Coordinates are always ``(x, y)`` in pixels unless a docstring says otherwise.
 from __future__ import annotations
 
 import dataclasses
-from typing import Tuple
+from typing import Optional, Tuple
 
 # ---------------------------------------------------------------------------
 # Skeleton
@@ -100,6 +100,13 @@ class InferenceParams:
     #: Network input height in pixels; the image is scaled so that its
     #: height maps to this (the width follows the aspect ratio).
     input_height: int = 368
+    #: Network input width in pixels, or None: the width follows the
+    #: image's aspect ratio (OpenPose's ``--net_resolution WxH``, whose
+    #: default ``-1x368`` means the latter).  With a width, the image is
+    #: scaled to fit ``input_width`` x ``input_height`` keeping its aspect
+    #: ratio and padded right and bottom to exactly that size, as OpenPose
+    #: does (``CvMatToOpInput`` / ``resizeFixedAspectRatio``).
+    input_width: Optional[int] = None
     #: Scale factors of the multi-scale ("precise") search, relative to
     #: ``input_height`` (demo: ``scale_search``).
     precise_scales: Tuple[float, ...] = (0.5, 1.0, 1.5, 2.0)

@@ -13,6 +13,9 @@ import signal
 
 #: Everything asked was done.
 EXIT_OK = 0
+#: A batch ran to its end but some of its items failed (each one's reason is
+#: reported; the others were done).
+EXIT_SOME_FAILED = 1
 #: Bad input or a failed output (message on stderr), as argparse uses for
 #: bad options.
 EXIT_BAD_INPUT = 2

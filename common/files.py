@@ -6,7 +6,8 @@ folder (:func:`temporary_path`) and renamed over the destination
 (:func:`commit_file`), so an interrupted run, a full disk or a crash never
 leaves a half-written file and never damages the previous file of that
 name.  :func:`write_atomic` does this for bytes in memory,
-:func:`atomic_file` for a stream.
+:func:`atomic_file` for a stream, :class:`AtomicTextFile` for a text file
+written piece by piece (keypoint lines, tables).
 
 The ``*_problem`` functions return the one-line message for a path that
 cannot be used (or None), worded the same for every command; the caller
@@ -29,6 +30,8 @@ import os
 import secrets
 import stat
 from typing import IO, Iterable, Iterator, List, Optional
+
+from common.errors import ToolError
 
 
 def same_file(a: str, b: str) -> bool:
@@ -329,3 +332,86 @@ def write_atomic(path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (see :func:`atomic_file`)."""
     with atomic_file(path) as stream:
         stream.write(data)
+
+
+class AtomicTextFile:
+    """A text file written piece by piece, atomically: the pieces go to a
+    hidden temporary file beside ``path`` (UTF-8), :meth:`commit` syncs it
+    and renames it to ``path`` (replacing a file there), :meth:`abort`
+    deletes it.  As a context manager, leaving the block without
+    :meth:`commit` aborts.
+
+    Subclasses write to ``self._file`` after :meth:`_check_open`, and set
+    :attr:`error` to their module's :class:`common.errors.ToolError`
+    subclass, which every one-line problem is raised as.
+
+    Attributes:
+        path: the destination.
+        temp_path: the temporary file.
+    """
+    error = ToolError
+
+    def __init__(self, path: str, newline: Optional[str] = '\n'):
+        """Create the temporary file.
+
+        Raises:
+            error: the folder is missing or not writable, or ``path`` is
+                a folder.
+        """
+        problem = output_problem(path)
+        if problem:
+            raise self.error(problem)
+        self.path = path
+        self.temp_path = temporary_path(path)
+        try:
+            self._file = open(self.temp_path, 'x', encoding='utf-8',
+                              newline=newline)
+        except OSError as e:
+            raise self.error(f'{path}: cannot create the file '
+                             f'({e.strerror}); choose another path') from e
+        self._state = 'open'
+
+    def _check_open(self, action: str = 'write') -> None:
+        """``error`` unless the file is still open for writing."""
+        if self._state != 'open':
+            raise self.error(f'{self.path}: {action} after the writer was '
+                             f'{self._state}')
+
+    def commit(self) -> str:
+        """Sync the file and rename it to :attr:`path`; a second call does
+        nothing.  Returns ``path``.
+
+        Raises:
+            error: the writer was aborted.
+            OSError: the disk is full... (the temporary file is deleted).
+        """
+        if self._state == 'committed':
+            return self.path
+        self._check_open('commit')
+        try:
+            self._file.close()
+            commit_file(self.temp_path, self.path)
+        except BaseException:
+            self.abort()
+            raise
+        self._state = 'committed'
+        return self.path
+
+    def abort(self) -> None:
+        """Close and delete the temporary file; does nothing after
+        :meth:`commit` or a previous abort."""
+        if self._state != 'open':
+            return
+        self._state = 'aborted'
+        try:
+            self._file.close()
+        except OSError:
+            pass
+        remove_quietly(self.temp_path)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> bool:
+        self.abort()
+        return False

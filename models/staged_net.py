@@ -7,6 +7,7 @@ serialized keys are ``<layer>/W`` and ``<layer>/b``.
 """
 from __future__ import annotations
 
+import functools
 from typing import List, Optional
 
 import chainer
@@ -14,7 +15,7 @@ import chainer.functions as F
 import chainer.links as L
 import numpy as np
 
-from models import cpu_conv, spec as specs
+from models import cpu_conv, gpu_conv, precision as precisions, spec as specs
 
 
 class StagedNet(chainer.Chain):
@@ -29,7 +30,21 @@ class StagedNet(chainer.Chain):
     normalised as in :class:`entity.InferenceParams`, H and W multiples of
     8) returns a list over the six stages; each entry is a list over the
     stage's branches of ``chainer.Variable`` of shape ``(N, C, H/8, W/8)``.
+
+    Inference (``train`` off, no backprop) takes a faster path than
+    Chainer's ``convolution_2d``: :mod:`models.cpu_conv` on NumPy,
+    :mod:`models.gpu_conv` on a GPU (set :attr:`gpu_kernels` False for
+    Chainer's own GPU path).  :func:`models.precision.set_precision` casts
+    the parameters for :attr:`precision` ``'float16'``; the stages' outputs
+    then are float16 too.
     """
+
+    #: ``'float32'``, ``'tf32'`` or ``'float16'`` (see
+    #: :mod:`models.precision`); set with ``set_precision``.
+    precision: str = precisions.DEFAULT_PRECISION
+    #: GPU inference with :mod:`models.gpu_conv` (True) or with Chainer's
+    #: own convolution (False; kept for comparison and for training).
+    gpu_kernels: bool = True
 
     def __init__(self, spec: specs.NetSpec,
                  initialW: Optional[chainer.Initializer] = None) -> None:
@@ -51,28 +66,53 @@ class StagedNet(chainer.Chain):
                     h = F.relu(h)
         return h
 
-    def _run_cpu_inference(self, layers, h: np.ndarray) -> np.ndarray:
-        """:meth:`_run` on NumPy arrays with :mod:`models.cpu_conv`."""
+    def _run_inference(self, layers, h, ops):
+        """:meth:`_run` on arrays with ``ops``, a module with ``conv2d(x,
+        W, b, relu)`` and ``max_pool_2x2(x)``: :mod:`models.cpu_conv`
+        (float32 NumPy) or :mod:`models.gpu_conv` (NumPy or CuPy, in the
+        parameters' dtype)."""
         for layer in layers:
             if isinstance(layer, specs.Pool):
-                h = cpu_conv.max_pool_2x2(h)
+                h = ops.max_pool_2x2(h)
             else:
                 link = getattr(self, layer.name)
-                h = cpu_conv.conv2d(h, link.W.array, link.b.array,
-                                    layer.relu)
+                h = ops.conv2d(h, link.W.array, link.b.array, layer.relu)
         return h
+
+    def inference_path(self, x) -> str:
+        """Which code runs ``x``: ``'cpu'`` (:mod:`models.cpu_conv`,
+        float32 NumPy inference), ``'device'`` (:mod:`models.gpu_conv`: GPU
+        inference, or float16 on NumPy) or ``'chainer'`` (training,
+        gradients, Variables, or :attr:`gpu_kernels` off)."""
+        if (chainer.config.train or chainer.config.enable_backprop
+                or isinstance(x, chainer.Variable)):
+            return 'chainer'
+        if self.xp is np:
+            if not isinstance(x, np.ndarray):
+                return 'chainer'
+            return 'cpu' if self.precision != 'float16' else 'device'
+        return 'device' if self.gpu_kernels else 'chainer'
 
     def _fast_path(self, x) -> bool:
         """Inference on the CPU (no training, no gradients) takes the faster
         convolution; the results are the same."""
-        return (self.xp is np and not chainer.config.train
-                and not chainer.config.enable_backprop
-                and isinstance(x, np.ndarray))
+        return self.inference_path(x) == 'cpu'
 
     def stages(self, x) -> List[List[chainer.Variable]]:
         """Outputs of every branch of every stage: ``[stage][branch]``."""
-        if self._fast_path(x):
-            run, concat = self._run_cpu_inference, np.concatenate
+        path = self.inference_path(x)
+        with precisions.gemm_precision(self.precision, self.xp is not np):
+            return self._stages(path, x)
+
+    def _stages(self, path: str, x) -> List[List[chainer.Variable]]:
+        if path == 'cpu':
+            run = functools.partial(self._run_inference, ops=cpu_conv)
+            concat = np.concatenate
+        elif path == 'device':
+            run = functools.partial(self._run_inference, ops=gpu_conv)
+            concat = self.xp.concatenate
+            x = x.astype(precisions.storage_dtype(self.precision),
+                         copy=False)
         else:
             run, concat = self._run, F.concat
         features = run(self.spec.trunk, x)

@@ -29,6 +29,9 @@ load_detectors     options -> Detectors (body, face, hands), whose
                    ``predict`` fills faces and hands
 process_image      one image file -> drawing and keypoint file
 run_video          one video or camera -> annotated video and keypoint lines
+run_batch          many videos (BatchRequest: a folder, glob or list, an
+                   output folder) with the networks loaded once, resumable
+                   from the folder's batch.jsonl -> BatchSummary
 draw_people        poses (and faces and hands) drawn on an image
 =================  ==========================================================
 """
@@ -40,8 +43,10 @@ from pose.image_pipeline import ImageResult, MapsRequest, process_image
 from pose.options import (Detectors, DetectorOptions, VideoOptions,
                           load_detectors)
 from pose.video_pipeline import Summary, run_video
+from pose.batch import BatchRequest, BatchSummary, run_batch
 
 __all__ = ['PoseDetector', 'Detection', 'decode_poses', 'draw_people',
            'draw_person_pose', 'DetectorOptions', 'VideoOptions',
            'Detectors', 'load_detectors', 'process_image', 'ImageResult',
-           'MapsRequest', 'run_video', 'Summary']
+           'MapsRequest', 'run_video', 'Summary', 'run_batch',
+           'BatchRequest', 'BatchSummary']

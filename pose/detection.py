@@ -44,6 +44,19 @@ class Detection:
     def __len__(self) -> int:
         return len(self.poses)
 
+    def strongest(self, count: Optional[int]) -> 'Detection':
+        """The ``count`` people with the highest scores, highest first
+        (OpenPose's ``--number_people_max``), every array kept aligned;
+        ``self`` when ``count`` is None or not below the number of people.
+        """
+        if count is None or count >= len(self.poses):
+            return self
+        keep = np.argsort(-self.scores, kind='stable')[:max(count, 0)]
+        return Detection(
+            self.poses[keep], self.scores[keep], self.confidences[keep],
+            None if self.faces is None else self.faces[keep],
+            None if self.hands is None else self.hands[keep])
+
     @classmethod
     def empty(cls) -> 'Detection':
         """No people."""

@@ -26,6 +26,7 @@ import entity
 import models  # noqa: F401  (NumPy 2 fix before chainer)
 import chainer
 from common.errors import ToolError
+from models import precision as precisions
 from models.convert import load_network
 from models.fetch import default_weights
 from pose import decode, device_maps
@@ -37,26 +38,48 @@ def network_input(img: np.ndarray, height: int,
                   ) -> Tuple[np.ndarray, Tuple[int, int]]:
     """Scale, pad and normalise an image for the network.
 
+    Without ``params.input_width`` the image is scaled so that its height
+    is ``height`` (the width follows the aspect ratio) and padded right and
+    bottom to multiples of :data:`entity.NETWORK_STRIDE`.  With it, as
+    OpenPose's ``--net_resolution WxH``, the box is ``height`` high and
+    ``input_width * height / input_height`` wide (rounded to a stride
+    multiple: exactly W x H at search scale 1); the image is scaled by
+    ``min(box_h / H, box_w / W)`` to fit the box keeping its aspect ratio
+    and padded right and bottom to exactly the box.
+
     Args:
         img: (H, W, 3) uint8 BGR image.
-        height: the height, in pixels, the image is scaled to.
+        height: the height, in pixels, the image is scaled to (the box's
+            height with ``input_width``).
 
     Returns:
-        ``(x, (h, w))``: x is (1, 3, h', w') float32 with h' and w' the
-        scaled size padded up to multiples of :data:`entity.NETWORK_STRIDE`;
-        (h, w) is the scaled size before padding.
+        ``(x, (h, w))``: x is (1, 3, h', w') float32, h' and w' the padded
+        size; (h, w) is the scaled size before padding (what
+        :func:`upsample_maps` crops to).
     """
-    scale = height / img.shape[0]
-    w = max(1, round(img.shape[1] * scale))
-    resized = cv2.resize(img, (w, height), interpolation=cv2.INTER_CUBIC)
     stride = entity.NETWORK_STRIDE
-    pad_h, pad_w = -height % stride, -w % stride
+    image_h, image_w = img.shape[:2]
+    if params.input_width is None:
+        scale = height / image_h
+        box_h, box_w = height, None
+    else:
+        box_h = height
+        box_w = max(stride, round(params.input_width * height
+                                  / params.input_height / stride) * stride)
+        scale = min(box_h / image_h, box_w / image_w)
+    h = max(1, min(box_h, round(image_h * scale)))
+    w = max(1, round(image_w * scale))
+    if box_w is not None:
+        w = min(w, box_w)
+    resized = cv2.resize(img, (w, h), interpolation=cv2.INTER_CUBIC)
+    pad_h = -h % stride if box_w is None else box_h - h + -box_h % stride
+    pad_w = -w % stride if box_w is None else box_w - w
     padded = cv2.copyMakeBorder(resized, 0, pad_h, 0, pad_w,
                                 cv2.BORDER_CONSTANT,
                                 value=(params.pad_value,) * 3)
     x = padded.astype(np.float32) / np.float32(params.input_scale)
     x -= np.float32(params.input_offset)
-    return x.transpose(2, 0, 1)[None].copy(), (height, w)
+    return x.transpose(2, 0, 1)[None].copy(), (h, w)
 
 
 def upsample_maps(maps: np.ndarray, scaled_size: Tuple[int, int],
@@ -125,6 +148,9 @@ class PoseDetector:
             argument; face and hands have :mod:`pose.parts`).
         weights_file: a ``.npz`` written by ``convert_model.py posenet``.
         device: -1 for the CPU, N >= 0 for CUDA GPU N (needs cupy).
+        precision: ``'float32'`` (default), or on a GPU ``'tf32'`` or
+            ``'float16'`` (:mod:`models.precision`; the maps are float32
+            from the upsampling on in every mode).
         precise: multi-scale search (slower, more accurate).
         params: pre- and post-processing parameters.
 
@@ -142,7 +168,8 @@ class PoseDetector:
 
     def __init__(self, arch: str = 'posenet',
                  weights_file: str = default_weights('posenet'),
-                 device: int = -1, precise: bool = False,
+                 device: int = -1, precision: str = 'float32',
+                 precise: bool = False,
                  params: entity.InferenceParams = entity.DEFAULT_PARAMS):
         if arch != 'posenet':
             raise ToolError(f'PoseDetector runs the body network '
@@ -151,12 +178,15 @@ class PoseDetector:
         self.params = params
         self.precise = precise
         self.device = get_device(device)
+        precisions.check_precision(precision, self.device.xp is not np)
+        self.precision = precision
         self.model = load_network(arch, weights_file)
         #: Seconds spent in the network's forward passes so far (with the
         #: transfers to and from the device), for reports and benchmarks.
         self.network_seconds = 0.0
         self.device.use()
         self.model.to_device(self.device)
+        precisions.set_precision(self.model, precision)
 
     def _scales(self) -> Tuple[float, ...]:
         return self.params.precise_scales if self.precise else (1.0,)
@@ -183,9 +213,12 @@ class PoseDetector:
         start = time.perf_counter()
         with chainer.using_config('train', False), \
                 chainer.no_backprop_mode():
-            heatmaps, pafs = self.model(self.device.send(x))
-        heatmaps = [v.array for v in heatmaps]
-        pafs = [v.array for v in pafs]
+            x = self.device.send(x).astype(
+                precisions.storage_dtype(self.precision), copy=False)
+            heatmaps, pafs = self.model(x)
+        # float16 maps become float32 for the upsampling and decoding.
+        heatmaps = [v.array.astype(np.float32, copy=False) for v in heatmaps]
+        pafs = [v.array.astype(np.float32, copy=False) for v in pafs]
         if self.on_gpu:
             self.device.device.synchronize()
         self.network_seconds += time.perf_counter() - start

@@ -15,10 +15,16 @@ Every keypoint file of the project is written and read here:
   ["decode_failed": true,] "version": 1.3, "people": [...]}``.  ``carried``
   frames (between the frames the network ran on) repeat the last people;
   ``decode_failed`` frames have none.
+* **Keypoint frames** (``video_pose_detector.py --write-json DIR``):
+  OpenPose's ``--write_json`` files of a video, one image document per
+  frame, ``<name>_<frame index, 12 digits>_keypoints.json`` (a frame that
+  failed to decode has no people), in a folder that appears whole
+  (:class:`KeypointFramesWriter`).
 
 :func:`openpose_json` and :func:`frame_record` encode, :func:`keypoint_array`
 and :func:`person_id` decode, :func:`write_image_keypoints`,
-:class:`KeypointLinesWriter` and :func:`write_keypoint_lines` write
+:class:`KeypointLinesWriter`, :class:`KeypointFramesWriter` and
+:func:`write_keypoint_lines` write
 atomically (:mod:`common.files`), :func:`read_keypoint_lines` reads and
 validates.
 """
@@ -26,15 +32,16 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 import entity
 from common.errors import ToolError
-from common.files import (atomic_file, commit_file, input_file_problem,
-                          output_problem, remove_quietly,
-                          temporary_path, write_atomic)
+from common.files import (AtomicTextFile, atomic_file, commit_file,
+                          input_file_problem, temporary_path, write_atomic)
 from pose.detection import check_poses
 
 # ---------------------------------------------------------------------------
@@ -259,11 +266,142 @@ def write_image_keypoints(path: str, document: Dict) -> None:
     Raises:
         OSError: the folder is missing or not writable, the disk is full.
     """
-    write_atomic(path, json.dumps(document, allow_nan=False).encode())
+    write_atomic(path, _document_bytes(document))
+
+
+def _document_bytes(document: Dict) -> bytes:
+    """One image's document as written in its file."""
+    return json.dumps(document, allow_nan=False).encode()
 
 
 def _line(record: Dict) -> str:
     return json.dumps(record, allow_nan=False)
+
+
+#: Digits of the frame number in a keypoint frame's file name, and the
+#: name's end (OpenPose's ``--write_json`` for a video).
+FRAME_NUMBER_DIGITS = 12
+FRAME_FILE_SUFFIX = '_keypoints.json'
+
+
+def frame_file_name(name: str, index: int) -> str:
+    """``<name>_<index, 12 digits>_keypoints.json``, OpenPose's name of a
+    video frame's keypoint file."""
+    return f'{name}_{int(index):0{FRAME_NUMBER_DIGITS}d}{FRAME_FILE_SUFFIX}'
+
+
+def _missing_folders(folder: str) -> List[str]:
+    """``folder`` and its parents that do not exist, deepest first."""
+    missing = []
+    folder = os.path.abspath(folder)
+    while not os.path.exists(folder) and os.path.dirname(folder) != folder:
+        missing.append(folder)
+        folder = os.path.dirname(folder)
+    return missing
+
+
+class KeypointFramesWriter:
+    """A folder of OpenPose keypoint files, one per video frame, that
+    appears whole.
+
+    The files (:func:`frame_file_name`, each an :func:`openpose_json`
+    document) go into a hidden temporary folder beside ``folder``;
+    :meth:`commit` creates ``folder`` if missing and moves them in (other
+    files there are kept; files of the same names are replaced);
+    :meth:`abort` deletes the temporary folder.  As a context manager,
+    leaving the block without :meth:`commit` aborts.
+
+    Attributes:
+        path: the destination folder.
+        temp_path: the temporary folder.
+        name: the file names' prefix (the video's stem, ``camera0``...).
+        frames: files written so far.
+    """
+
+    def __init__(self, folder: str, name: str):
+        """Create the temporary folder.
+
+        Raises:
+            KeypointFileError: the folder cannot be created.
+        """
+        self.path, self.name, self.frames = folder, name, 0
+        self.temp_path = temporary_path(os.path.normpath(folder))
+        self._made = _missing_folders(os.path.dirname(self.temp_path))
+        try:
+            os.makedirs(os.path.dirname(self.temp_path), exist_ok=True)
+            os.mkdir(self.temp_path)
+        except OSError as e:
+            raise KeypointFileError(f'{folder}: cannot create the folder '
+                                    f'({e.strerror}); choose another path'
+                                    ) from e
+        self._names: List[str] = []
+        self._state = 'open'
+
+    def write_frame(self, index: int, document: Optional[Dict]) -> None:
+        """Write frame ``index``'s :func:`openpose_json` (None: a frame
+        that failed to decode, written with no people).
+
+        Raises:
+            KeypointFileError: the writer was committed or aborted.
+            OSError: the disk is full, ...
+        """
+        if self._state != 'open':
+            raise KeypointFileError(f'{self.path}: write after the writer '
+                                    f'was {self._state}')
+        if document is None:
+            document = {VERSION_FIELD: OPENPOSE_JSON_VERSION,
+                        PEOPLE_FIELD: []}
+        name = frame_file_name(self.name, index)
+        with open(os.path.join(self.temp_path, name), 'xb') as stream:
+            stream.write(_document_bytes(document))
+        self._names.append(name)
+        self.frames += 1
+
+    def commit(self) -> str:
+        """Create :attr:`path` if missing and move every file into it; a
+        second call does nothing.  Returns ``path``.
+
+        Raises:
+            KeypointFileError: the writer was aborted.
+            OSError: the folder cannot be created, the disk is full...
+                (the temporary folder is deleted).
+        """
+        if self._state == 'committed':
+            return self.path
+        if self._state != 'open':
+            raise KeypointFileError(f'{self.path}: commit after the writer '
+                                    f'was {self._state}')
+        try:
+            os.makedirs(self.path, exist_ok=True)
+            for name in self._names:
+                commit_file(os.path.join(self.temp_path, name),
+                            os.path.join(self.path, name))
+        except BaseException:
+            self.abort()
+            raise
+        self._state = 'committed'
+        shutil.rmtree(self.temp_path, ignore_errors=True)
+        return self.path
+
+    def abort(self) -> None:
+        """Delete the temporary folder; does nothing after :meth:`commit`
+        or a previous abort."""
+        if self._state != 'open':
+            return
+        self._state = 'aborted'
+        shutil.rmtree(self.temp_path, ignore_errors=True)
+        for folder in self._made:          # the folders made for it
+            try:
+                os.rmdir(folder)
+            except OSError:
+                break
+
+    def __enter__(self) -> 'KeypointFramesWriter':
+        return self
+
+    def __exit__(self, *exc_info) -> bool:
+        self.abort()
+        return False
 
 
 def write_keypoint_lines(path: str, records: Iterable[Dict]) -> None:
@@ -274,41 +412,27 @@ def write_keypoint_lines(path: str, records: Iterable[Dict]) -> None:
             stream.write(_line(record) + '\n')
 
 
-class KeypointLinesWriter:
-    """A keypoint-lines file written frame by frame, atomically.
+class KeypointLinesWriter(AtomicTextFile):
+    """A keypoint-lines file written frame by frame, atomically
+    (:class:`common.files.AtomicTextFile`: a hidden temporary file beside
+    ``path``, renamed by :meth:`commit`, deleted by :meth:`abort`).
 
-    Lines go to a hidden temporary file beside ``path``, each flushed as it
-    is written, so a crash loses at most the line being written;
-    :meth:`commit` syncs the file and renames it to ``path``; :meth:`abort`
-    deletes it.  As a context manager, leaving the block without
-    :meth:`commit` aborts.
+    Each line is flushed as it is written, so a crash loses at most the
+    line being written.
 
     Attributes:
         path: the destination.
         temp_path: the temporary file.
         lines: lines written so far.
+
+    Raises (on creation):
+        KeypointFileError: the folder is missing or not writable.
     """
+    error = KeypointFileError
 
     def __init__(self, path: str):
-        """Create the temporary file (UTF-8, ``\\n`` line ends).
-
-        Raises:
-            KeypointFileError: the folder is missing or not writable.
-        """
-        problem = output_problem(path)
-        if problem:
-            raise KeypointFileError(problem)
-        self.path = path
-        self.temp_path = temporary_path(path)
+        super().__init__(path, newline='\n')
         self.lines = 0
-        try:
-            self._file = open(self.temp_path, 'x', encoding='utf-8',
-                              newline='\n')
-        except OSError as e:
-            raise KeypointFileError(f'{path}: cannot create the file '
-                                    f'({e.strerror}); choose another path'
-                                    ) from e
-        self._state = 'open'
 
     def write_frame(self, record: Dict) -> None:
         """Append one :func:`frame_record` as a line, and flush.
@@ -316,53 +440,10 @@ class KeypointLinesWriter:
         Raises:
             KeypointFileError: the writer was committed or aborted.
         """
-        if self._state != 'open':
-            raise KeypointFileError(f'{self.path}: write after the writer '
-                                    f'was {self._state}')
+        self._check_open()
         self._file.write(_line(record) + '\n')
         self._file.flush()
         self.lines += 1
-
-    def commit(self) -> str:
-        """Sync the file and rename it to :attr:`path` (replacing a file
-        there); a second call does nothing.  Returns ``path``.
-
-        Raises:
-            KeypointFileError: the writer was aborted.
-            OSError: the disk is full, ... (the temporary file is deleted).
-        """
-        if self._state == 'committed':
-            return self.path
-        if self._state != 'open':
-            raise KeypointFileError(f'{self.path}: commit after the writer '
-                                    f'was {self._state}')
-        try:
-            self._file.close()
-            commit_file(self.temp_path, self.path)
-        except BaseException:
-            self.abort()
-            raise
-        self._state = 'committed'
-        return self.path
-
-    def abort(self) -> None:
-        """Close and delete the temporary file; does nothing after
-        :meth:`commit` or a previous abort."""
-        if self._state != 'open':
-            return
-        self._state = 'aborted'
-        try:
-            self._file.close()
-        except OSError:
-            pass
-        remove_quietly(self.temp_path)
-
-    def __enter__(self) -> 'KeypointLinesWriter':
-        return self
-
-    def __exit__(self, *exc_info) -> bool:
-        self.abort()
-        return False
 
 
 # ---------------------------------------------------------------------------

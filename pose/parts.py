@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 import entity
+from models import precision as precisions
 from models.convert import load_network
 from models.fetch import default_weights
 from pose import regions
@@ -116,15 +117,20 @@ class PartDetector:
         weights_file: the converted ``.npz``.
         device: -1 for the CPU, N >= 0 for CUDA GPU N.
         params: region and keypoint parameters.
+        precision: ``'float32'``, or on a GPU ``'tf32'`` or ``'float16'``
+            (:mod:`models.precision`).
     """
 
     def __init__(self, network: str, weights_file: str, device: int = -1,
-                 params: entity.PartParams = entity.DEFAULT_PART_PARAMS):
+                 params: entity.PartParams = entity.DEFAULT_PART_PARAMS,
+                 precision: str = precisions.DEFAULT_PRECISION):
         self.params = params
         self.device = get_device(device)
+        precisions.check_precision(precision, self.device.xp is not np)
         self.model = load_network(network, weights_file)
         self.device.use()
         self.model.to_device(self.device)
+        precisions.set_precision(self.model, precision)
         self.threshold = (params.face_peak_threshold if network == 'facenet'
                           else params.hand_peak_threshold)
 
@@ -143,7 +149,8 @@ class PartDetector:
                 chainer.no_backprop_mode():
             for start in range(0, len(x), batch):
                 chunk = self.device.send(x[start:start + batch])
-                outputs.append(cpu.send(self.model(chunk)[-1].array))
+                outputs.append(cpu.send(self.model(chunk)[-1].array)
+                               .astype(np.float32, copy=False))
         return np.concatenate(outputs)
 
     def keypoints(self, img: np.ndarray, boxes: np.ndarray,

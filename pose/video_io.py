@@ -49,9 +49,13 @@ module does about it:
   or row is dropped; nothing is rescaled, so pixel coordinates are
   unchanged).  :attr:`VideoWriter.output_size` is the size actually written.
 * **Codecs.**  This OpenCV build has no software H.264 encoder (``avc1``
-  fails to open), so ``.mp4`` files are MPEG-4 Part 2 (``mp4v``), which VLC,
-  ffmpeg/ffplay, QuickTime and most desktop players play but most web
-  browsers do not; see :data:`VIDEO_FOURCCS`.
+  fails to open).  So ``.mp4``, ``.m4v`` and ``.mov`` files are written as
+  H.264 (libx264, ``yuv420p``, which web browsers play) through PyAV when
+  it is installed (:mod:`pose.video_encode`), and otherwise by OpenCV as
+  MPEG-4 Part 2 (``mp4v``), which VLC, ffmpeg/ffplay, QuickTime and most
+  desktop players play but most web browsers do not (the writer's
+  :attr:`VideoWriter.warning` says so); the other extensions are always
+  OpenCV's (:data:`VIDEO_FOURCCS`).
 * **Messages.**  FFmpeg prints decoding errors of damaged frames (e.g.
   ``[mjpeg @ 0x...] No JPEG data found in image``) on stderr itself; they are
   harmless and expected with damaged input.
@@ -73,6 +77,7 @@ from common.errors import ToolError
 from common.files import (commit_file, input_file_problem,
                           output_problem, remove_quietly, same_file,
                           temporary_path)
+from pose.video_encode import open_encoder
 
 # ---------------------------------------------------------------------------
 # Constants
@@ -111,9 +116,18 @@ POLL_SECONDS = 0.05
 #: itself when the read returns.
 CLOSE_TIMEOUT_SECONDS = 2.0
 
-#: Codec (FourCC) used for each output extension (lower case).  OpenCV picks
-#: the container from the file extension; these are the codecs this OpenCV
-#: build can encode in it.  ``mp4v`` is MPEG-4 Part 2 (no H.264 encoder is
+#: Extensions (lower case) of the files a folder of videos is searched for:
+#: the containers FFmpeg (OpenCV's reader) opens that cameras and phones
+#: write (MPEG-4/QuickTime, AVI, Matroska/WebM, MPEG program and transport
+#: streams, Windows Media, Flash, 3GPP, AVCHD's .mts).
+VIDEO_EXTENSIONS = frozenset((
+    '.mp4', '.m4v', '.mov', '.avi', '.mkv', '.webm', '.mpg', '.mpeg', '.wmv',
+    '.flv', '.3gp', '.ts', '.mts'))
+
+#: Codec (FourCC) OpenCV uses for each output extension (lower case), the
+#: MP4 and QuickTime ones only without PyAV (see the module docstring).
+#: OpenCV picks the container from the file extension; these are the codecs
+#: this OpenCV build can encode in it.  ``mp4v`` is MPEG-4 Part 2 (no H.264 encoder is
 #: bundled), ``MJPG`` stores every frame as a JPEG (large files, but each
 #: frame is independent), ``XVID`` is MPEG-4 Part 2 again, ``VP80`` is VP8
 #: (OpenCV prints a harmless "tag ... is not supported" line for it).
@@ -674,7 +688,9 @@ class VideoWriter:
     the same extension (OpenCV picks the container from it), e.g.
     ``.clip_pose.mp4.1a2b3c4d.part.mp4``; :meth:`commit` renames it to
     ``path``, replacing any file there only then, and :meth:`abort` deletes
-    it.  The codec follows the extension (:data:`VIDEO_FOURCCS`).
+    it.  The codec follows the extension: H.264 for ``.mp4``, ``.m4v`` and
+    ``.mov`` with PyAV (:mod:`pose.video_encode`), else
+    :data:`VIDEO_FOURCCS`.
 
     OpenCV reports no write error (``cv2.VideoWriter.write`` returns
     nothing, and a full disk or a file size limit leaves a file that is cut
@@ -702,7 +718,9 @@ class VideoWriter:
             have.
         output_size: ``(width, height)`` of the written video: ``size``
             rounded down to even numbers (see the module docstring).
-        fourcc: the codec's FourCC.
+        fourcc: the codec's FourCC (``avc1`` for H.264).
+        warning: a line for the user about the codec (an MP4 that browsers
+            will not play), or None.
         written: frames accepted by :meth:`write` (after :meth:`commit`, the
             number of frames in the file, as read back).
     """
@@ -744,19 +762,10 @@ class VideoWriter:
         self.fps = float(fps)
         self.size = (width, height)
         self.output_size = (_even_below(width), _even_below(height))
-        self.fourcc = VIDEO_FOURCCS[extension]
         self.written = 0
         self.temp_path = temporary_path(path)
-        self._writer = cv2.VideoWriter(
-            self.temp_path, cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(
-                *self.fourcc), self.fps, self.size)
-        if not self._writer.isOpened():
-            self._writer.release()
-            remove_quietly(self.temp_path)
-            raise VideoError(
-                f'{path}: OpenCV cannot write a {width}x{height} video at '
-                f'{fps:g} fps with codec {self.fourcc}; try another '
-                f'extension ({" ".join(VIDEO_FOURCCS)}) or a larger size')
+        self._writer, self.fourcc, self.warning = self._open_encoder(
+            extension, fps)
         self._queue: 'queue.Queue[Any]' = queue.Queue(maxsize=queue_size)
         self._discard = threading.Event()
         self._error: Optional[BaseException] = None
@@ -765,6 +774,27 @@ class VideoWriter:
         self._thread = threading.Thread(
             target=self._run, name=f'VideoWriter({path})', daemon=True)
         self._thread.start()
+
+    def _open_encoder(self, extension: str, fps: float):
+        """``(encoder, fourcc, warning)`` writing :attr:`temp_path`
+        (:func:`pose.video_encode.open_encoder`), or VideoError."""
+        width, height = self.size
+        fourcc = VIDEO_FOURCCS[extension]
+        cannot = (f'{self.path}: cannot write a {width}x{height} video at '
+                  f'{fps:g} fps with codec {{}}; try another extension '
+                  f'({" ".join(VIDEO_FOURCCS)}) or a larger size')
+        try:
+            writer, fourcc, warning = open_encoder(
+                self.temp_path, extension, self.fps, self.size, fourcc)
+        except Exception as error:     # PyAV/FFmpeg could not open it
+            remove_quietly(self.temp_path)
+            raise VideoError(cannot.format(fourcc) + f' ({error})'
+                             ) from error
+        if not writer.isOpened():
+            writer.release()
+            remove_quietly(self.temp_path)
+            raise VideoError(cannot.format(fourcc))
+        return writer, fourcc, warning
 
     def _run(self) -> None:
         """Thread body: encode queued frames until the ``None`` marker."""
@@ -826,8 +856,8 @@ class VideoWriter:
             return
         self._check_open('finish')
         self._finish_thread()
-        self._writer.release()
         try:
+            self._release_encoder()
             self._raise_encoding_error()
             if self.written == 0:
                 raise VideoError(f'{self.path}: no frames were written, so '
@@ -899,8 +929,20 @@ class VideoWriter:
         self._state = 'aborted'
         self._discard.set()
         self._finish_thread()
-        self._writer.release()
+        try:
+            self._release_encoder()
+        except Exception:              # the file is deleted anyway
+            pass
         remove_quietly(self.temp_path)
+
+    def _release_encoder(self) -> None:
+        """Close the encoder; an error closing it (PyAV flushes the last
+        frames then) is kept as the encoding error."""
+        try:
+            self._writer.release()
+        except Exception as error:
+            if self._error is None:
+                self._error = error
 
     def _finish_thread(self) -> None:
         """Let the thread work through the queue, then end it."""

@@ -17,24 +17,28 @@ the outputs are then closed properly with every frame processed so far.
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import os
 import signal
 import sys
 import threading
 import time
-from typing import Callable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from tqdm import tqdm
 
 from common.cli import StopOnSignal
 from common.errors import EXIT_OK, signal_exit_status
-from common.files import outputs_problem
+from common.files import output_dir_problem, outputs_problem, same_file
 from pose.detection import Detection
 from pose.draw import draw_people
-from pose.keypoints import KeypointLinesWriter, frame_record, openpose_json
+from pose.keypoint_table import KeypointTableWriter
+from pose.keypoints import (KeypointFramesWriter, KeypointLinesWriter,
+                            frame_record, openpose_json)
 from pose.options import Detectors, VideoOptions, load_detectors
+from pose.smoothing import PoseSmoother
 from pose.tracking import PoseTracker
 from pose.video_io import Frame, FrameReader, VideoError, VideoWriter
 
@@ -90,23 +94,37 @@ class Summary:
 
 
 class Outputs:
-    """The annotated video and the keypoint lines, either of them optional,
-    and a window to show frames in; ``frame_size`` is (width, height)."""
+    """Where a run's frames go: the annotated video, the keypoint lines,
+    the OpenPose keypoint frames, the keypoint table (each optional), and a
+    window to show frames in; ``frame_size`` is (width, height).  With a
+    ``smoother`` the people's joints are smoothed over time before they
+    are drawn and written."""
 
     def __init__(self, video: Optional[VideoWriter],
                  lines: Optional[KeypointLinesWriter],
                  show: Optional[Callable[[np.ndarray], bool]],
-                 frame_size: Tuple[int, int]):
+                 frame_size: Tuple[int, int],
+                 frames: Optional[KeypointFramesWriter] = None,
+                 table: Optional[KeypointTableWriter] = None,
+                 smoother: Optional[PoseSmoother] = None):
         self.video, self.lines, self.show = video, lines, show
+        self.frames, self.table, self.smoother = frames, table, smoother
         width, height = frame_size
         # Until a frame decodes, a failed frame is written as black.
         self.last_image = np.zeros((height, width, 3), np.uint8)
         self.user_quit = False
         self._people = (None, None)     # (detection, its document): carried
                                         # frames reuse the document
+        self._smoothed = (None, None)   # (detection, smoothed detection)
+
+    def writers(self) -> list:
+        """The open writers (each has ``path``, ``commit`` and ``abort``)."""
+        return [w for w in (self.video, self.lines, self.frames, self.table)
+                if w]
 
     def emit(self, frame: Frame, detection: Detection, ids: np.ndarray,
              carried: bool) -> None:
+        detection = self._smooth(frame, detection, ids)
         if frame.image is not None and (self.video or self.show):
             self.last_image = draw_people(frame.image, detection.poses,
                                           detection.faces, detection.hands)
@@ -114,19 +132,58 @@ class Outputs:
             # A frame that failed to decode repeats the last one, so the
             # output keeps the input's frame count and timing.
             self.video.write(self.last_image)
-        if self.lines:
-            if self._people[0] is not detection:
-                self._people = (detection, openpose_json(
-                    detection.poses, detection.confidences, detection.faces,
-                    detection.hands, person_ids=ids))
-            document = self._people[1] if frame.image is not None else None
-            try:
-                self.lines.write_frame(frame_record(frame.index, frame.time,
-                                                    document, carried))
-            except OSError as error:
-                raise _write_error(self.lines.path, error) from error
+        if self.lines or self.frames:
+            self._write_documents(frame, detection, ids, carried)
+        if self.table and frame.image is not None:
+            with _naming(self.table.path):
+                self.table.write_frame(frame.index, frame.time, carried,
+                                       detection.poses,
+                                       detection.confidences, ids)
         if self.show and frame.image is not None:
             self.user_quit = not self.show(self.last_image)
+
+    def _smooth(self, frame: Frame, detection: Detection,
+                ids: np.ndarray) -> Detection:
+        """``detection`` with its joints smoothed (the same smoothed one
+        for the carried frames that repeat it)."""
+        if self.smoother is None or frame.image is None:
+            return detection
+        if self._smoothed[0] is not detection:
+            poses = self.smoother.update(detection.poses, ids, frame.time)
+            self._smoothed = (detection,
+                              dataclasses.replace(detection, poses=poses))
+        return self._smoothed[1]
+
+    def _write_documents(self, frame: Frame, detection: Detection,
+                         ids: np.ndarray, carried: bool) -> None:
+        """The frame's keypoint line and keypoint file."""
+        if self._people[0] is not detection:
+            self._people = (detection, openpose_json(
+                detection.poses, detection.confidences, detection.faces,
+                detection.hands, person_ids=ids))
+        document = self._people[1] if frame.image is not None else None
+        if self.lines:
+            with _naming(self.lines.path):
+                self.lines.write_frame(frame_record(frame.index, frame.time,
+                                                    document, carried))
+        if self.frames:
+            with _naming(self.frames.path):
+                self.frames.write_frame(frame.index, document)
+
+
+class _naming:
+    """Turns an OSError in its block into the one line naming ``path``."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, error, traceback) -> bool:
+        if isinstance(error, OSError):
+            raise _write_error(self.path, error) from error
+        return False
 
 
 def _detect(detectors: Detectors, tracker: PoseTracker,
@@ -225,7 +282,8 @@ WINDOW = 'pose'
 
 def run_video(source: Union[str, int], options: VideoOptions,
               detectors: Optional[Detectors] = None,
-              progress: bool = True) -> Summary:
+              progress: Union[bool, Any] = True,
+              stop: Optional[threading.Event] = None) -> Summary:
     """Detect and track people on every frame of a video file or camera.
 
     Checks the outputs (never the input video or a weights file, not one
@@ -246,7 +304,12 @@ def run_video(source: Union[str, int], options: VideoOptions,
         options: what to run and write (:class:`pose.options.VideoOptions`).
         detectors: already loaded detectors (a batch reuses them), or None
             to load those ``options`` name.
-        progress: show a progress bar on a terminal.
+        progress: show a progress bar on a terminal (True), none (False),
+            or a tqdm-like object to use (``reset(total)``, ``update(n)``,
+            ``set_postfix``), e.g. a batch's bar over each video's frames.
+        stop: an event owned by the caller (a batch): when set, the loop
+            ends after the frames in hand; the caller then handles SIGINT
+            and SIGTERM itself (``stopped_by`` stays None).
 
     Returns:
         The run's :class:`Summary`: counts, timings, ``outputs`` written,
@@ -264,23 +327,31 @@ def run_video(source: Union[str, int], options: VideoOptions,
             detectors = load_detectors(options)
         summary = Summary()
         outputs = _open_outputs(reader, options, summary)
-        _run_loop(reader, detectors, outputs, options, summary, progress)
+        _run_loop(reader, detectors, outputs, options, summary, progress,
+                  stop)
         if reader.missing and not summary.stopped_by:
             summary.warnings.append(
                 f'the video ended {reader.missing} frame(s) before the length '
                 f'its container announces (a cut-off file?)')
-    summary.outputs = [w.path for w in (outputs.video, outputs.lines) if w]
+    summary.outputs = [w.path for w in outputs.writers()]
     return summary
 
 
 def _check_outputs(source: Union[str, int], options: VideoOptions) -> None:
     """VideoError when an output is the input video or a weights file,
-    both outputs are one file, or an output cannot be created: an existing
-    folder, a missing or unwritable folder (before any work)."""
-    paths = [p for p in (options.video_out, options.keypoints_out) if p]
+    two outputs are one file, or an output cannot be created: an existing
+    folder, a missing or unwritable folder; or the keypoint frames' folder
+    is a file, an input or another output (before any work)."""
+    paths = [p for p in (options.video_out, options.keypoints_out,
+                         options.csv_out) if p]
     inputs = [source] if isinstance(source, str) else []
     inputs += [options.weights, options.face_weights, options.hand_weights]
     problem = outputs_problem(paths, inputs)
+    if not problem and options.json_dir:
+        problem = output_dir_problem(options.json_dir, inputs)
+        if not problem and any(same_file(options.json_dir, p) for p in paths):
+            problem = (f'{options.json_dir} is given for two outputs of '
+                       f'this run; give each output its own name')
     if problem:
         raise VideoError(problem)
 
@@ -294,19 +365,45 @@ def _write_error(path: str, error: OSError) -> VideoError:
 
 def _open_outputs(reader: FrameReader, options: VideoOptions,
                   summary: Summary) -> Outputs:
-    """The writers (temporary files) and the window of a run."""
+    """The writers (temporary files) and the window of a run; a warning
+    in ``summary`` when the video's codec is one browsers do not play."""
     info = reader.info
     size = (info.width, info.height)
-    video = (VideoWriter(options.video_out, info.fps, size)
-             if options.video_out else None)
+    opened: list = []
     try:
-        lines = (KeypointLinesWriter(options.keypoints_out)
-                 if options.keypoints_out else None)
+        if options.video_out:
+            opened.append(VideoWriter(options.video_out, info.fps, size))
+            if opened[-1].warning:
+                summary.warnings.append(opened[-1].warning)
+        lines = _opened(opened, KeypointLinesWriter, options.keypoints_out)
+        frames = _opened(opened, KeypointFramesWriter, options.json_dir,
+                         frames_name(reader.source))
+        table = _opened(opened, KeypointTableWriter, options.csv_out)
     except BaseException:
-        if video:
-            video.abort()
+        for writer in opened:
+            writer.abort()
         raise
-    return Outputs(video, lines, _window(options.show, summary), size)
+    video = opened[0] if options.video_out else None
+    smoother = PoseSmoother() if options.smooth else None
+    return Outputs(video, lines, _window(options.show, summary), size,
+                   frames=frames, table=table, smoother=smoother)
+
+
+def _opened(opened: list, writer, path: Optional[str], *args):
+    """``writer(path, *args)`` added to ``opened``, or None without a
+    path."""
+    if not path:
+        return None
+    opened.append(writer(path, *args))
+    return opened[-1]
+
+
+def frames_name(source: Union[str, int]) -> str:
+    """The prefix of the keypoint frames' file names: the video's file
+    stem, or ``camera<N>``."""
+    if isinstance(source, int):
+        return f'camera{source}'
+    return os.path.splitext(os.path.basename(str(source)))[0]
 
 
 def _window(show: bool, summary: Summary
@@ -329,7 +426,7 @@ def _window(show: bool, summary: Summary
 def _commit_all(writers) -> None:
     """Commit every writer, checking first what can be checked (the video
     reads back whole: :meth:`VideoWriter.finish`) and committing the
-    keypoint lines (whose last writes may still fail) before the video
+    keypoint files (whose last writes may still fail) before the video
     (only its rename is left), so that a failure leaves no output renamed
     into place where possible; if one fails, delete the others' files
     too."""
@@ -355,19 +452,30 @@ def _commit_all(writers) -> None:
 
 def _run_loop(reader: FrameReader, detectors: Detectors, outputs: Outputs,
               options: VideoOptions, summary: Summary,
-              progress: bool) -> None:
+              progress: Union[bool, Any],
+              stop: Optional[threading.Event] = None) -> None:
     """The frame loop; commits the outputs on success or a stop signal,
-    deletes them on any error."""
-    writers = [w for w in (outputs.video, outputs.lines) if w]
+    deletes them on any error.  Without ``stop``, SIGINT and SIGTERM stop
+    the loop (:class:`StopOnSignal`); with it, the caller handles them."""
+    writers = outputs.writers()
+    total = reader.expected_frames or None
     try:
-        with StopOnSignal() as stop, tqdm(
-                total=reader.expected_frames or None, unit='frame',
-                disable=None if progress else True) as bar:
+        with contextlib.ExitStack() as stack:
+            signals = (stack.enter_context(StopOnSignal()) if stop is None
+                       else None)
+            if isinstance(progress, bool):
+                bar = stack.enter_context(tqdm(
+                    total=total, unit='frame',
+                    disable=None if progress else True))
+            else:
+                bar = progress
+                bar.reset(total=total)
             process_video(reader, detectors, outputs, every=options.every,
-                          batch=options.batch, stop=stop.event, progress=bar,
-                          summary=summary)
-            if stop.received:
-                summary.stopped_by = stop.received.name
+                          batch=options.batch,
+                          stop=stop if signals is None else signals.event,
+                          progress=bar, summary=summary)
+            if signals is not None and signals.received:
+                summary.stopped_by = signals.received.name
     except BaseException:
         for writer in writers:
             writer.abort()

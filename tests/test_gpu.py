@@ -123,3 +123,105 @@ def test_precise_detection_on_gpu_matches_cpu(synthesized_weights):
     for cpu, gpu in zip(*found):
         assert isinstance(gpu, np.ndarray)
         assert np.abs(cpu - gpu).max() <= TOLERANCE * np.abs(cpu).max()
+
+
+#: Relative max error of the last stage's maps against the float32 CPU path
+#: allowed in TF32 and float16 (inputs of every GEMM rounded to a 10-bit
+#: mantissa, float32 sums; bench/bench_gpu.py measures the actual figures
+#: per stage on the full-size network).
+REDUCED_TOLERANCE = 5e-2
+
+
+@pytest.mark.parametrize('dtype', [np.float32, np.float16])
+def test_cuda_kernels_equal_their_numpy_twins(dtype):
+    import cupy
+    from models import gpu_conv
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((3, 5, 9, 7)).astype(dtype)
+    for k, first, count in ((3, 1, 2), (7, 0, 3), (1, 2, 1)):
+        np.testing.assert_array_equal(
+            cupy.asnumpy(gpu_conv.im2col(cupy.asarray(x), first, count, k)),
+            gpu_conv.im2col(x, first, count, k))
+    product = rng.standard_normal((4, 2 * 63)).astype(dtype)
+    bias = rng.standard_normal(4).astype(dtype)
+    for relu in (True, False):
+        expected = np.empty((2, 4, 63), dtype)
+        gpu_conv.bias_relu_nchw(product, bias, 2, relu, expected)
+        found = cupy.empty((2, 4, 63), dtype)
+        gpu_conv.bias_relu_nchw(cupy.asarray(product), cupy.asarray(bias), 2,
+                                relu, found)
+        np.testing.assert_array_equal(cupy.asnumpy(found), expected)
+    np.testing.assert_array_equal(
+        cupy.asnumpy(gpu_conv.max_pool_2x2(cupy.asarray(x))),
+        gpu_conv.max_pool_2x2(x))
+
+
+def relative(found, expected):
+    return float(np.abs(found - expected).max() / np.abs(expected).max())
+
+
+def stage_errors(weights, x, expected, precision='float32',
+                 gpu_kernels=True):
+    from models import precision as precisions
+    model = load_weights(NETWORKS['posenet'](), weights)
+    model.gpu_kernels = gpu_kernels
+    model.to_device(chainer.get_device('@cupy:0'))
+    precisions.set_precision(model, precision)
+    found = run(model, x, '@cupy:0')
+    return [max(relative(b.astype(np.float32), a) for a, b in zip(s, t))
+            for s, t in zip(expected, found)]
+
+
+def test_gpu_kernels_chainer_path_and_precisions_against_cpu(
+        synthesized_weights):
+    """The full-size body network: models.gpu_conv and Chainer's own GPU
+    convolution equal the CPU in float32; TF32 and float16 stay within
+    REDUCED_TOLERANCE per stage, and TF32 really is in use (its error is
+    well above float32's)."""
+    weights = synthesized_weights('posenet')
+    x = np.random.default_rng(0).uniform(
+        -0.5, 0.5, (2, 3, 64, 48)).astype(np.float32)
+    cpu = run(load_weights(NETWORKS['posenet'](), weights), x, '@numpy')
+    errors = {name: stage_errors(weights, x, cpu, precision, kernels)
+              for name, precision, kernels in (
+                  ('kernels', 'float32', True), ('chainer', 'float32', False),
+                  ('tf32', 'tf32', True), ('float16', 'float16', True))}
+    print(errors)
+    assert max(errors['kernels']) <= TOLERANCE
+    assert max(errors['chainer']) <= TOLERANCE
+    for name in ('tf32', 'float16'):
+        assert max(errors[name]) <= REDUCED_TOLERANCE
+    assert max(errors['tf32']) > 10 * max(errors['kernels'])
+
+
+def test_detector_precisions_on_gpu(synthesized_weights):
+    from pose.detector import PoseDetector
+    weights = synthesized_weights('posenet')
+    img = np.random.default_rng(2).integers(0, 256, (96, 128, 3), np.uint8)
+    expected = PoseDetector('posenet', weights).maps(img)
+    for precision in ('tf32', 'float16'):
+        detector = PoseDetector('posenet', weights, device=0,
+                                precision=precision)
+        found = detector.maps(img)
+        assert all(m.dtype == np.float32 for m in found)
+        for a, b in zip(expected, found):
+            assert relative(b, a) <= REDUCED_TOLERANCE
+        poses, _ = detector(img)
+        assert poses.shape[1:] == (18, 3)
+
+
+@pytest.mark.parametrize('precision', ['float32', 'float16'])
+def test_face_crops_go_in_one_batch_on_gpu(synthesized_weights, precision):
+    from pose.parts import FaceDetector
+    gpu = FaceDetector(synthesized_weights('facenet'), device=0,
+                       precision=precision)
+    cpu = FaceDetector(synthesized_weights('facenet'))
+    crops = np.random.default_rng(1).uniform(
+        -0.5, 0.5, (3, 3, 96, 96)).astype(np.float32)
+    batches = []
+    model_call = gpu.model.forward
+    gpu.model.forward = lambda x: batches.append(len(x)) or model_call(x)
+    expected, found = cpu._heatmaps(crops), gpu._heatmaps(crops)
+    assert batches == [3] and found.dtype == np.float32
+    tolerance = TOLERANCE if precision == 'float32' else REDUCED_TOLERANCE
+    assert relative(found, expected) <= tolerance

@@ -136,6 +136,26 @@ def test_size_must_be_a_multiple_of_the_stride(capsys):
     assert 'multiple of 8' in capsys.readouterr().err
 
 
+@pytest.mark.parametrize('precision', ['tf32', 'float16'])
+def test_reduced_precision_on_the_cpu_is_one_line(tmp_path, capsys, weights,
+                                                  precision):
+    out = tmp_path / 'out'
+    code, stdout, errors = run(capsys, weights, '--img',
+                               str(make_image(tmp_path / 'a.jpg')),
+                               '--out', str(out), '--precision', precision)
+    assert code == 2 and stdout == '' and len(errors) == 1
+    assert f'--precision {precision} needs a GPU (--gpu N)' in errors[0]
+    assert not out.exists()
+
+
+def test_precision_names_are_checked_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        pose_detector.parse_args(['posenet', 'w.npz', '--img', 'a.jpg',
+                                  '--precision', 'float64'])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'float64'" in capsys.readouterr().err
+
+
 def test_command_line_process(tmp_path, weights, slim_command):
     """The script itself, in its own process: exit status and one line per
     image."""

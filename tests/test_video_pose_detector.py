@@ -16,6 +16,7 @@ import pytest
 import video_pose_detector
 from tests.cli_checks import listing
 from pose.keypoints import KeypointLinesWriter
+from pose.options import video_options
 from tests.video_clips import (JPEG_SOI, count_frames, damage_mjpeg_frame,
                                full_disk_writer, make_clip)
 
@@ -347,3 +348,173 @@ def test_bad_times_are_refused_by_the_parser(capsys, args, words):
         video_pose_detector.parse_args(['--video', 'a.mp4', *args])
     assert exit_info.value.code == 2
     assert words in capsys.readouterr().err
+
+
+# -- OpenPose's outputs and options ------------------------------------------
+
+def test_write_json_and_csv_default_beside_the_input(tmp_path, capsys,
+                                                     weights):
+    clip = make_clip(tmp_path / 'clip.avi', frames=4, size=(64, 48), fps=FPS)
+    code, stdout, errors = run(capsys, weights, '--video', clip, '--no-video',
+                               '--write-json', '--csv', '--smooth')
+    assert code == 0 and errors == []
+    assert sorted(os.listdir(tmp_path)) == ['clip.avi', 'clip.csv',
+                                            'clip_json']
+    assert sorted(os.listdir(tmp_path / 'clip_json')) == [
+        f'clip_{i:012d}_keypoints.json' for i in range(4)]
+    assert f'wrote {tmp_path / "clip.csv"}' in stdout
+    header = (tmp_path / 'clip.csv').read_text().splitlines()[0]
+    assert header.startswith('frame,time,carried,person_id,Nose_x,')
+
+
+def test_write_json_into_a_folder_keeps_its_files(tmp_path, capsys,
+                                                  weights):
+    clip = make_clip(tmp_path / 'clip.avi', frames=2, size=(64, 48), fps=FPS)
+    folder = tmp_path / 'keypoints'
+    folder.mkdir()
+    (folder / 'mine.txt').write_text('kept')
+    code, _, _ = run(capsys, weights, '--video', clip, '--no-video',
+                     '--write-json', folder, '--csv', tmp_path / 't.csv')
+    assert code == 0
+    assert sorted(os.listdir(folder)) == [
+        'clip_000000000000_keypoints.json',
+        'clip_000000000001_keypoints.json', 'mine.txt']
+
+
+def test_a_failed_run_writes_no_keypoint_folder(tmp_path, capsys, weights,
+                                                monkeypatch):
+    clip = make_clip(tmp_path / 'clip.avi', frames=3, size=(64, 48), fps=FPS)
+
+    def broken(*args, **kwargs):
+        raise OSError(28, 'No space left on device')
+    monkeypatch.setattr('pose.keypoint_table.KeypointTableWriter.write_frame',
+                        broken)
+    code, _, errors = run(capsys, weights, '--video', clip, '--no-video',
+                          '--write-json', '--csv')
+    assert code == 2 and len(errors) == 1 and 'clip.csv' in errors[0]
+    assert os.listdir(tmp_path) == ['clip.avi']
+
+
+@pytest.mark.parametrize('args, expected', [
+    ([], (368, None, None)),
+    (['--net-resolution', '656x368'], (368, 656, None)),
+    (['--net-resolution=-1x256', '--size', '256'], (256, None, None)),
+    (['--number-people-max', '2'], (368, None, 2)),
+])
+def test_detector_options_as_openpose_names_them(args, expected):
+    parsed = video_pose_detector.parse_args(['--video', 'a.mp4', *args])
+    options = video_options(parsed)
+    assert (options.size, options.net_width,
+            options.number_people_max) == expected
+
+
+@pytest.mark.parametrize('args, words', [
+    (['--net-resolution', '656x368', '--size', '256'], 'differ'),
+    (['--net-resolution', '650x368'], 'multiples of 8'),
+    (['--net-resolution', 'wide'], 'WxH'),
+    (['--number-people-max', '0'], 'at least 1'),
+])
+def test_bad_detector_options_are_refused_by_the_parser(capsys, args,
+                                                        words):
+    with pytest.raises(SystemExit) as exit_info:
+        video_pose_detector.parse_args(['--video', 'a.mp4', *args])
+    assert exit_info.value.code == 2
+    assert words in capsys.readouterr().err
+
+
+# -- many videos (--videos) ----------------------------------------------------
+
+def batch_clips(folder, names):
+    folder.mkdir(parents=True, exist_ok=True)
+    return [make_clip(folder / name, frames=3, size=(64, 48), fps=FPS)
+            for name in names]
+
+
+def test_videos_of_a_folder_go_to_the_out_dir_and_resume(tmp_path, capsys,
+                                                        weights):
+    videos, out = tmp_path / 'videos', tmp_path / 'out'
+    batch_clips(videos, ['a.avi', 'c.avi'])
+    (videos / 'b.avi').write_bytes(b'not a video')
+    code, printed, err = run(capsys, weights, '--videos', videos,
+                             '--out-dir', out, '--csv', '--write-json')
+    assert code == 1                     # some failed
+    assert 'done: 2 video(s)' in printed and 'failed: 1' in printed
+    assert f'manifest: {out}/batch.jsonl' in printed
+    [line] = [line for line in err if 'failed:' in line]
+    assert line.startswith(f'{video_pose_detector.PROG}: error: '
+                           f'{videos / "b.avi"} failed: ')
+    assert sorted(os.listdir(out)) == ['a.csv', 'a.jsonl', 'a_pose.mp4',
+                                       'batch.jsonl', 'c.csv', 'c.jsonl',
+                                       'c_pose.mp4', 'json']
+    assert len(read_lines(out / 'a.jsonl')) == 3
+    (videos / 'b.avi').unlink()
+    code, printed, _ = run(capsys, weights, '--videos', videos, '--out-dir',
+                           out, '--csv', '--write-json')
+    assert code == 0
+    assert 'skipped (done by an earlier run): 2' in printed
+    assert len(read_lines(out / 'batch.jsonl')) == 1 + 3   # header + videos
+
+
+@pytest.mark.parametrize('args, words', [
+    (['--videos', 'v'], '--videos needs --out-dir'),
+    (['--videos', 'v', '--out-dir', 'o', '--out', 'x.mp4'],
+     '--out is for one video'),
+    (['--videos', 'v', '--out-dir', 'o', '--json', 'x.jsonl'],
+     '--json is for one video'),
+    (['--videos', 'v', '--out-dir', 'o', '--csv', 'x.csv'],
+     '--csv takes no value with --videos'),
+    (['--videos', 'v', '--out-dir', 'o', '--write-json', 'j'],
+     '--write-json takes no value with --videos'),
+    (['--videos', 'v', '--out-dir', 'o', '--ray-workers', '0'],
+     '--ray-workers must be at least 1'),
+    (['--video', 'a.mp4', '--out-dir', 'o'], '--out-dir goes with --videos'),
+    (['--video', 'a.mp4', '--videos', 'v'], 'not allowed with argument'),
+])
+def test_batch_options_are_checked_by_the_parser(capsys, args, words):
+    with pytest.raises(SystemExit) as exit_info:
+        video_pose_detector.parse_args(args)
+    assert exit_info.value.code == 2
+    assert words in capsys.readouterr().err
+
+
+def test_a_batch_that_cannot_start_is_one_line(tmp_path, capsys, weights):
+    batch_clips(tmp_path / 'x', ['clip.avi'])
+    batch_clips(tmp_path / 'y', ['clip.avi'])
+    out = tmp_path / 'out'
+    code, printed, err = run(capsys, weights, '--videos',
+                             tmp_path / '*' / '*.avi', '--out-dir', out)
+    assert code == 2 and printed == '' and len(err) == 1
+    assert str(tmp_path / 'x' / 'clip.avi') in err[0]
+    assert str(tmp_path / 'y' / 'clip.avi') in err[0]
+    assert not out.exists()
+    out.mkdir()
+    (out / 'batch.jsonl').write_text('my own notes\n')
+    code, _, err = run(capsys, weights, '--videos', tmp_path / 'x',
+                       '--out-dir', out)
+    assert code == 2 and 'not a batch manifest' in err[-1]
+    assert (out / 'batch.jsonl').read_text() == 'my own notes\n'
+    assert os.listdir(out) == ['batch.jsonl']
+
+
+def test_ray_gets_the_options_and_the_batch_stop_event(tmp_path, capsys,
+                                                       weights, monkeypatch):
+    """``--ray ADDRESS --ray-workers N``: the runner is made once the batch
+    is checked, with the batch's own stop event (Ctrl-C reaches the
+    workers); here an in-process runner stands in for the cluster."""
+    from pose import batch, ray_batch
+    made = []
+
+    def fake_ray_runner(address, options, workers=None, stop=None):
+        made.append((address, options.size, workers, stop))
+        return batch.LocalRunner(options, progress=False, stop=stop)
+    monkeypatch.setattr(ray_batch, 'ray_runner', fake_ray_runner)
+    videos, out = tmp_path / 'videos', tmp_path / 'out'
+    batch_clips(videos, ['a.avi', 'b.avi'])
+    code, printed, _ = run(capsys, weights, '--videos', videos, '--out-dir',
+                           out, '--no-video', '--ray', 'auto',
+                           '--ray-workers', '3')
+    assert code == 0 and 'done: 2 video(s)' in printed
+    [(address, size, workers, stop)] = made
+    assert (address, size, workers) == ('auto', int(SIZE), 3)
+    assert stop is not None and not stop.is_set()
+    assert sorted(os.listdir(out)) == ['a.jsonl', 'b.jsonl', 'batch.jsonl']

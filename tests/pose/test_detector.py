@@ -50,6 +50,31 @@ def test_network_input_pads_bottom_to_the_stride():
     np.testing.assert_array_equal(x[0, :, 60:], 128 / 256 - 0.5)
 
 
+@pytest.mark.parametrize('image_shape, scaled', [
+    ((300, 800), (246, 656)),   # wide: the width limits, 656 / 800 = 0.82
+    ((400, 300), (368, 276)),   # tall: the height limits, 368 / 400 = 0.92
+    ((368, 656), (368, 656)),   # exactly the box
+])
+def test_network_input_with_a_width_fits_the_box_and_pads_to_it(
+        image_shape, scaled):
+    img = np.full(image_shape + (3,), 255, np.uint8)
+    params = small_params(input_height=368, input_width=656)
+    x, size = network_input(img, 368, params)
+    assert size == scaled and x.shape == (1, 3, 368, 656)
+    pad = 128 / 256 - 0.5
+    h, w = scaled
+    np.testing.assert_array_equal(x[0, :, h:], pad)        # bottom padding
+    np.testing.assert_array_equal(x[0, :, :, w:], pad)     # right padding
+    assert x[0, :, :h, :w].min() == pytest.approx(255 / 256 - 0.5)
+
+
+def test_network_input_width_follows_the_search_scale():
+    """At search scale 0.5 the box is half of W x H (a stride multiple)."""
+    params = small_params(input_height=368, input_width=656)
+    x, size = network_input(np.zeros((300, 800, 3), np.uint8), 184, params)
+    assert x.shape == (1, 3, 184, 328) and size == (123, 328)
+
+
 def test_upsample_maps_removes_padding_and_reaches_image_size():
     maps = np.zeros((3, 8, 16), np.float32)
     maps[:, :, :7] = 1.0          # real content; column 7.. is padding
@@ -135,6 +160,28 @@ def test_known_people_come_back_in_image_pixels(detector, image_shape,
     # Maps are rendered on the network's 8-pixel grid: allow half a cell.
     assert_found(poses, truth, tolerance=STRIDE / 2 / scale + 1)
     assert scores.shape == (2,) and poses.dtype == np.float32
+
+
+def test_a_net_width_gives_poses_in_image_pixels(detector):
+    """A wide image in a 656x368 box is scaled by min(368 / 368, 656 /
+    1312) = 0.5; the same scale chosen by the height alone (184 / 368)
+    gives the same people, so the box's padding is undone exactly."""
+    shape = (368, 1312)
+    truth = people_in(shape)
+    img = np.zeros(shape + (3,), np.uint8)
+    found = []
+    for params in (small_params(input_height=368, input_width=656),
+                   small_params(input_height=184)):
+        detector.params = params
+        detector.model = GroundTruthNet(truth, params.input_height / 0.5)
+        found.append(detector(img)[0])
+    np.testing.assert_array_equal(found[0], found[1])
+    poses = found[0][np.argsort(found[0][:, 1, 0])]     # left to right
+    assert len(poses) == 2
+    both = (poses[..., 2] > 0) & (truth[..., 2] > 0)
+    assert both.sum() >= 0.8 * (truth[..., 2] > 0).sum()
+    error = np.abs(poses[..., :2] - truth[..., :2])[both]
+    assert error.max() <= STRIDE / 2 / 0.5 + 1         # half a cell
 
 
 def test_precise_averages_every_scale_once(detector):

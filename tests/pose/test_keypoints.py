@@ -464,3 +464,56 @@ def test_reading_a_missing_or_empty_file(tmp_path):
     path.write_bytes(b'\xff\xfe not text')
     with pytest.raises(keypoints.KeypointFileError, match='cannot read'):
         keypoints.read_keypoint_lines(str(path))
+
+
+# ---------------------------------------------------------------------------
+# Keypoint frames (OpenPose's per-frame files of a video)
+# ---------------------------------------------------------------------------
+
+def test_frame_file_names_are_openpose_s():
+    assert keypoints.frame_file_name('clip', 42) == \
+        'clip_000000000042_keypoints.json'
+
+
+def test_keypoint_frames_appear_whole_at_commit(tmp_path):
+    folder = tmp_path / 'out' / 'clip_json'
+    document = keypoints.openpose_json(numbered_poses(2),
+                                       numbered_confidences(2),
+                                       person_ids=[3, 5])
+    with keypoints.KeypointFramesWriter(str(folder), 'clip') as writer:
+        writer.write_frame(0, document)
+        writer.write_frame(1, None)                  # failed to decode
+        assert not folder.exists()
+        assert len(os.listdir(tmp_path / 'out')) == 1     # hidden, beside
+        writer.commit()
+    assert sorted(os.listdir(folder)) == [
+        'clip_000000000000_keypoints.json',
+        'clip_000000000001_keypoints.json']
+    first = json.loads((folder / 'clip_000000000000_keypoints.json')
+                       .read_text())
+    assert first == document and first['version'] == 1.3
+    assert set(first['people'][0]) >= {'person_id', 'pose_keypoints_2d',
+                                       'face_keypoints_2d',
+                                       'hand_left_keypoints_2d',
+                                       'pose_keypoints_3d'}
+    assert json.loads((folder / 'clip_000000000001_keypoints.json')
+                      .read_text())['people'] == []
+    assert os.listdir(tmp_path / 'out') == ['clip_json']
+
+
+def test_keypoint_frames_keep_other_files_of_the_folder(tmp_path):
+    (tmp_path / 'notes.txt').write_text('mine')
+    with keypoints.KeypointFramesWriter(str(tmp_path), 'cam') as writer:
+        writer.write_frame(7, None)
+        writer.commit()
+    assert sorted(os.listdir(tmp_path)) == ['cam_000000000007_keypoints.json',
+                                            'notes.txt']
+
+
+def test_aborted_keypoint_frames_leave_nothing(tmp_path):
+    folder = tmp_path / 'new' / 'deeper'
+    with keypoints.KeypointFramesWriter(str(folder), 'clip') as writer:
+        writer.write_frame(0, None)
+    assert os.listdir(tmp_path) == []
+    with pytest.raises(keypoints.KeypointFileError, match='aborted'):
+        writer.commit()

@@ -4,6 +4,7 @@ background threads, atomic writers, output names.
 Every clip is made in the tests (see tests/video_clips.py).
 """
 import os
+import sys
 import time
 
 import cv2
@@ -27,6 +28,11 @@ def read_all(source, **kwargs):
 
 def listing(folder):
     return sorted(os.listdir(folder))
+
+
+def without_pyav(monkeypatch):
+    """Make ``import av`` fail, so MP4s go to OpenCV's encoder."""
+    monkeypatch.setitem(sys.modules, 'av', None)
 
 
 class FakeCapture:
@@ -474,6 +480,7 @@ def test_a_video_that_does_not_read_back_whole_is_not_saved(
     leaves the previous file of that name as it was."""
     existing = tmp_path / name
     existing.write_bytes(b'a good earlier result')
+    without_pyav(monkeypatch)           # OpenCV's encoder, replaced below
     monkeypatch.setattr(cv2, 'VideoWriter', full_disk_writer(3, cut))
     writer = VideoWriter(str(existing), 10, (64, 48))
     for i in range(8):

@@ -1,18 +1,26 @@
 """The frame loop with a stand-in detector: ids, carrying, batching;
 outputs that cannot be written whole."""
 import errno
+import json
 import os
+import sys
 
 import cv2
 import numpy as np
 import pytest
 
 from tests.fixtures import ground_truth_maps
-from tests.video_clips import full_disk_writer
+from tests.video_clips import full_disk_writer, make_clip
+from pose import options as options_module
 from pose.detection import Detection
-from pose.keypoints import KeypointLinesWriter, read_keypoint_lines
+from pose.keypoint_table import KeypointTableWriter, read_keypoint_table
+from pose.keypoints import (KeypointFramesWriter, KeypointLinesWriter,
+                            read_keypoint_lines)
+from pose.options import Detectors, VideoOptions
+from pose.smoothing import PoseSmoother
 from pose.video_io import Frame, VideoError, VideoWriter
-from pose.video_pipeline import Outputs, Summary, _commit_all, process_video
+from pose.video_pipeline import (Outputs, Summary, _commit_all,
+                                 process_video, run_video)
 
 SIZE = (200, 120)        # (width, height) of the frames
 
@@ -180,3 +188,71 @@ def test_nothing_is_published_when_the_video_does_not_read_back(
     assert video_path.read_bytes() == b'old video'
     assert lines_path.read_bytes() == b'old lines\n'
     assert sorted(os.listdir(tmp_path)) == ['k.jsonl', 'out.avi']
+
+
+# ---------------------------------------------------------------------------
+# Keypoint frames, the keypoint table, smoothing
+# ---------------------------------------------------------------------------
+
+def test_frames_and_table_hold_every_frame_and_person(tmp_path):
+    folder, table_path = tmp_path / 'clip_json', tmp_path / 'clip.csv'
+    lines = KeypointLinesWriter(str(tmp_path / 'k.jsonl'))
+    outputs = Outputs(None, lines, None, SIZE,
+                      frames=KeypointFramesWriter(str(folder), 'clip'),
+                      table=KeypointTableWriter(str(table_path)))
+    process_video(frames(6, failed=(4,)), WalkingPeople(), outputs, every=2)
+    _commit_all(outputs.writers())
+    records = read_keypoint_lines(str(tmp_path / 'k.jsonl'))
+    files = sorted(os.listdir(folder))
+    assert files == [f'clip_{i:012d}_keypoints.json' for i in range(6)]
+    for record, name in zip(records, files):
+        document = json.loads((folder / name).read_text())
+        assert document['people'] == record['people']
+    table = read_keypoint_table(str(table_path))
+    assert table.frames.tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 5, 5]
+    assert table.carried.tolist() == [False, False, True, True] * 2 + [
+        True, True]
+    first = records[0]['people'][0]
+    row = table.person_ids.tolist().index(first['person_id'][0])
+    np.testing.assert_allclose(table.xy[row, 1],
+                               first['pose_keypoints_2d'][3:5])
+
+
+def test_smoothing_changes_the_written_joints_not_the_people(tmp_path):
+    _, plain = run(tmp_path, WalkingPeople(), count=10)
+    path = tmp_path / 'smooth.jsonl'
+    lines = KeypointLinesWriter(str(path))
+    process_video(frames(10), WalkingPeople(),
+                  Outputs(None, lines, None, SIZE, smoother=PoseSmoother()))
+    lines.commit()
+    smooth = read_keypoint_lines(str(path))
+    assert [identities(r) for r in smooth] == [identities(r) for r in plain]
+    raw = {p['person_id'][0]: p['pose_keypoints_2d']
+           for p in plain[-1]['people']}
+    for person in smooth[-1]['people']:
+        moving = person['pose_keypoints_2d']
+        assert moving != raw[person['person_id'][0]]
+        assert moving[2::3] == raw[person['person_id'][0]][2::3]
+
+
+def test_without_pyav_the_run_warns_about_mp4v(tmp_path, monkeypatch,
+                                               slim_weights):
+    monkeypatch.setitem(sys.modules, 'av', None)
+    clip = make_clip(tmp_path / 'clip.avi', frames=2, size=(64, 48))
+    options = VideoOptions(weights=slim_weights('posenet'), size=64,
+                           video_out=str(tmp_path / 'out.mp4'))
+    summary = run_video(clip, options, progress=False)
+    assert any('mp4v' in w and 'pip install av' in w
+               for w in summary.warnings)
+
+
+def test_the_most_people_are_kept_before_faces_and_hands(monkeypatch):
+    seen = []
+    monkeypatch.setattr(options_module, 'add_face_and_hands',
+                        lambda detection, img, face, hands:
+                        seen.append(len(detection)) or detection)
+    detection = Detection(WalkingPeople.poses(0), np.float32([0.2, 0.9]),
+                          np.ones((2, 18), np.float32))
+    body = type('Body', (), {'predict': lambda self, images: [detection]})()
+    [kept] = Detectors(body, number_people_max=1).predict([None])
+    assert seen == [1] and kept.scores.tolist() == [np.float32(0.9)]
