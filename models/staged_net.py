@@ -15,7 +15,8 @@ import chainer.functions as F
 import chainer.links as L
 import numpy as np
 
-from models import cpu_conv, gpu_conv, precision as precisions, spec as specs
+from models import (cpu_conv, gpu_conv, precision as precisions,
+                    spec as specs, threads)
 
 
 class StagedNet(chainer.Chain):
@@ -50,6 +51,9 @@ class StagedNet(chainer.Chain):
                  initialW: Optional[chainer.Initializer] = None) -> None:
         super().__init__()
         self.spec = spec
+        #: BLAS threads of the CPU passes, lowered while other processes
+        #: take cores (:mod:`models.threads`).
+        self.blas_threads = threads.ThreadGovernor()
         with self.init_scope():
             for conv in spec.convolutions():
                 setattr(self, conv.name, L.Convolution2D(
@@ -70,12 +74,20 @@ class StagedNet(chainer.Chain):
         """:meth:`_run` on arrays with ``ops``, a module with ``conv2d(x,
         W, b, relu)`` and ``max_pool_2x2(x)``: :mod:`models.cpu_conv`
         (float32 NumPy) or :mod:`models.gpu_conv` (NumPy or CuPy, in the
-        parameters' dtype)."""
+        parameters' dtype).  An ``ops`` with ``plan_for(network)``
+        (:mod:`models.cpu_conv`) runs each layer through the network's plan,
+        which picks the layer's scheme and keeps its transformed kernels."""
+        plan_for = getattr(ops, 'plan_for', None)
+        plan = plan_for(self) if plan_for is not None else None
         for layer in layers:
             if isinstance(layer, specs.Pool):
                 h = ops.max_pool_2x2(h)
+                continue
+            link = getattr(self, layer.name)
+            if plan is not None:
+                h = plan.conv2d(layer.name, h, link.W.array, link.b.array,
+                                layer.relu)
             else:
-                link = getattr(self, layer.name)
                 h = ops.conv2d(h, link.W.array, link.b.array, layer.relu)
         return h
 
@@ -101,6 +113,8 @@ class StagedNet(chainer.Chain):
     def stages(self, x) -> List[List[chainer.Variable]]:
         """Outputs of every branch of every stage: ``[stage][branch]``."""
         path = self.inference_path(x)
+        if path == 'cpu':
+            return self.blas_threads.run(lambda: self._stages(path, x))
         with precisions.gemm_precision(self.precision, self.xp is not np):
             return self._stages(path, x)
 
