@@ -24,7 +24,8 @@ import signal
 import sys
 import threading
 import time
-from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
+from typing import (Any, Callable, Iterator, List, Optional, Sequence,
+                    Tuple, Union)
 
 import numpy as np
 from tqdm import tqdm
@@ -171,19 +172,13 @@ class Outputs:
                 self.frames.write_frame(frame.index, document)
 
 
-class _naming:
+@contextlib.contextmanager
+def _naming(path: str) -> Iterator[None]:
     """Turns an OSError in its block into the one line naming ``path``."""
-
-    def __init__(self, path: str):
-        self.path = path
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind, error, traceback) -> bool:
-        if isinstance(error, OSError):
-            raise _write_error(self.path, error) from error
-        return False
+    try:
+        yield
+    except OSError as error:
+        raise _write_error(path, error) from error
 
 
 def _detect(detectors: Detectors, tracker: PoseTracker,
