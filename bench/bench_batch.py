@@ -43,8 +43,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench.bench_all import machine_line, synthesized_body  # noqa: E402
-from pose.batch import (BatchRequest, LocalRunner,  # noqa: E402
-                        detector_options_of, run_batch)
+from pose.batch import BatchRequest, LocalRunner, run_batch  # noqa: E402
 from pose.options import VideoOptions, load_detectors  # noqa: E402
 from pose.video_pipeline import run_video  # noqa: E402
 
@@ -123,7 +122,7 @@ def main(argv=None) -> int:
                            args.height)
         options = VideoOptions(weights=weights, size=args.size)
         started = time.perf_counter()
-        detectors = load_detectors(detector_options_of(options))
+        detectors = load_detectors(options)
         load = time.perf_counter() - started
         started = time.perf_counter()
         detectors.predict([np.zeros((args.height, args.width, 3), np.uint8)])

@@ -6,8 +6,9 @@ folder (:func:`temporary_path`) and renamed over the destination
 (:func:`commit_file`), so an interrupted run, a full disk or a crash never
 leaves a half-written file and never damages the previous file of that
 name.  :func:`write_atomic` does this for bytes in memory,
-:func:`atomic_file` for a stream, :class:`AtomicTextFile` for a text file
-written piece by piece (keypoint lines, tables).
+:func:`atomic_file` for a stream, :class:`AtomicOutput` for an output a
+writer builds piece by piece and commits or aborts (:class:`AtomicTextFile`:
+keypoint lines, tables; a folder of keypoint files).
 
 The ``*_problem`` functions return the one-line message for a path that
 cannot be used (or None), worded the same for every command; the caller
@@ -334,22 +335,85 @@ def write_atomic(path: str, data: bytes) -> None:
         stream.write(data)
 
 
-class AtomicTextFile:
-    """A text file written piece by piece, atomically: the pieces go to a
-    hidden temporary file beside ``path`` (UTF-8), :meth:`commit` syncs it
-    and renames it to ``path`` (replacing a file there), :meth:`abort`
-    deletes it.  As a context manager, leaving the block without
+class AtomicOutput:
+    """An output written under a hidden temporary name: open, then either
+    committed (moved into place by :meth:`commit`) or aborted (deleted by
+    :meth:`abort`); as a context manager, leaving the block without
     :meth:`commit` aborts.
 
-    Subclasses write to ``self._file`` after :meth:`_check_open`, and set
-    :attr:`error` to their module's :class:`common.errors.ToolError`
-    subclass, which every one-line problem is raised as.
+    Subclasses create the temporary output, then call this ``__init__``;
+    they write after :meth:`_check_open`, implement :meth:`_finish` (move
+    it into place) and :meth:`_discard` (delete it), and set :attr:`error`
+    to their module's :class:`common.errors.ToolError` subclass, which
+    every one-line problem is raised as.
+
+    Attributes:
+        path: the destination.
+    """
+    error = ToolError
+
+    def __init__(self, path: str):
+        self.path = path
+        self._state = 'open'
+
+    def _check_open(self, action: str = 'write') -> None:
+        """``error`` unless the output is still open for writing."""
+        if self._state != 'open':
+            raise self.error(f'{self.path}: {action} after the writer was '
+                             f'{self._state}')
+
+    def commit(self) -> str:
+        """Move the output into place; a second call does nothing.
+        Returns ``path``.
+
+        Raises:
+            error: the writer was aborted.
+            OSError: the disk is full... (the temporary output is deleted).
+        """
+        if self._state == 'committed':
+            return self.path
+        self._check_open('commit')
+        try:
+            self._finish()
+        except BaseException:
+            self.abort()
+            raise
+        self._state = 'committed'
+        return self.path
+
+    def abort(self) -> None:
+        """Delete the temporary output; does nothing after :meth:`commit`
+        or a previous abort."""
+        if self._state != 'open':
+            return
+        self._state = 'aborted'
+        self._discard()
+
+    def _finish(self) -> None:
+        raise NotImplementedError
+
+    def _discard(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> bool:
+        self.abort()
+        return False
+
+
+class AtomicTextFile(AtomicOutput):
+    """A text file written piece by piece, atomically
+    (:class:`AtomicOutput`): the pieces go to a hidden temporary file beside
+    ``path`` (UTF-8), which :meth:`commit` syncs and renames to ``path``
+    (replacing a file there) and :meth:`abort` deletes.  Subclasses write
+    to ``self._file``.
 
     Attributes:
         path: the destination.
         temp_path: the temporary file.
     """
-    error = ToolError
 
     def __init__(self, path: str, newline: Optional[str] = '\n'):
         """Create the temporary file.
@@ -361,7 +425,6 @@ class AtomicTextFile:
         problem = output_problem(path)
         if problem:
             raise self.error(problem)
-        self.path = path
         self.temp_path = temporary_path(path)
         try:
             self._file = open(self.temp_path, 'x', encoding='utf-8',
@@ -369,49 +432,15 @@ class AtomicTextFile:
         except OSError as e:
             raise self.error(f'{path}: cannot create the file '
                              f'({e.strerror}); choose another path') from e
-        self._state = 'open'
+        super().__init__(path)
 
-    def _check_open(self, action: str = 'write') -> None:
-        """``error`` unless the file is still open for writing."""
-        if self._state != 'open':
-            raise self.error(f'{self.path}: {action} after the writer was '
-                             f'{self._state}')
+    def _finish(self) -> None:
+        self._file.close()
+        commit_file(self.temp_path, self.path)
 
-    def commit(self) -> str:
-        """Sync the file and rename it to :attr:`path`; a second call does
-        nothing.  Returns ``path``.
-
-        Raises:
-            error: the writer was aborted.
-            OSError: the disk is full... (the temporary file is deleted).
-        """
-        if self._state == 'committed':
-            return self.path
-        self._check_open('commit')
-        try:
-            self._file.close()
-            commit_file(self.temp_path, self.path)
-        except BaseException:
-            self.abort()
-            raise
-        self._state = 'committed'
-        return self.path
-
-    def abort(self) -> None:
-        """Close and delete the temporary file; does nothing after
-        :meth:`commit` or a previous abort."""
-        if self._state != 'open':
-            return
-        self._state = 'aborted'
+    def _discard(self) -> None:
         try:
             self._file.close()
         except OSError:
             pass
         remove_quietly(self.temp_path)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info) -> bool:
-        self.abort()
-        return False

@@ -148,15 +148,6 @@ class Runner(Protocol):
         ...
 
 
-def detector_options_of(options: DetectorOptions) -> DetectorOptions:
-    """The :class:`DetectorOptions` part of ``options`` (a
-    :class:`pose.options.VideoOptions` checks its outputs when the
-    networks load)."""
-    return DetectorOptions(**{field.name: getattr(options, field.name)
-                              for field in dataclasses.fields(
-                                  DetectorOptions)})
-
-
 class LocalRunner:
     """Loads the detectors once (on the first job) and processes jobs in
     order in this process.
@@ -177,7 +168,7 @@ class LocalRunner:
             progress: a bar over each video's frames on a terminal.
             stop: when set, the video in hand stops and no other starts.
         """
-        self.options = detector_options_of(options)
+        self.options = options
         self.make_detectors = make_detectors
         self.progress, self.stop = progress, stop
         self.detectors: Optional[Detectors] = None

@@ -40,8 +40,9 @@ import numpy as np
 
 import entity
 from common.errors import ToolError
-from common.files import (AtomicTextFile, atomic_file, commit_file,
-                          input_file_problem, temporary_path, write_atomic)
+from common.files import (AtomicOutput, AtomicTextFile, atomic_file,
+                          commit_file, input_file_problem, temporary_path,
+                          write_atomic)
 from pose.detection import check_poses
 
 # ---------------------------------------------------------------------------
@@ -300,7 +301,7 @@ def _missing_folders(folder: str) -> List[str]:
     return missing
 
 
-class KeypointFramesWriter:
+class KeypointFramesWriter(AtomicOutput):
     """A folder of OpenPose keypoint files, one per video frame, that
     appears whole.
 
@@ -308,8 +309,7 @@ class KeypointFramesWriter:
     document) go into a hidden temporary folder beside ``folder``;
     :meth:`commit` creates ``folder`` if missing and moves them in (other
     files there are kept; files of the same names are replaced);
-    :meth:`abort` deletes the temporary folder.  As a context manager,
-    leaving the block without :meth:`commit` aborts.
+    :meth:`abort` deletes the temporary folder (:class:`AtomicOutput`).
 
     Attributes:
         path: the destination folder.
@@ -317,6 +317,7 @@ class KeypointFramesWriter:
         name: the file names' prefix (the video's stem, ``camera0``...).
         frames: files written so far.
     """
+    error = KeypointFileError
 
     def __init__(self, folder: str, name: str):
         """Create the temporary folder.
@@ -324,7 +325,7 @@ class KeypointFramesWriter:
         Raises:
             KeypointFileError: the folder cannot be created.
         """
-        self.path, self.name, self.frames = folder, name, 0
+        self.name, self.frames = name, 0
         self.temp_path = temporary_path(os.path.normpath(folder))
         self._made = _missing_folders(os.path.dirname(self.temp_path))
         try:
@@ -335,7 +336,7 @@ class KeypointFramesWriter:
                                     f'({e.strerror}); choose another path'
                                     ) from e
         self._names: List[str] = []
-        self._state = 'open'
+        super().__init__(folder)
 
     def write_frame(self, index: int, document: Optional[Dict]) -> None:
         """Write frame ``index``'s :func:`openpose_json` (None: a frame
@@ -345,9 +346,7 @@ class KeypointFramesWriter:
             KeypointFileError: the writer was committed or aborted.
             OSError: the disk is full, ...
         """
-        if self._state != 'open':
-            raise KeypointFileError(f'{self.path}: write after the writer '
-                                    f'was {self._state}')
+        self._check_open()
         if document is None:
             document = {VERSION_FIELD: OPENPOSE_JSON_VERSION,
                         PEOPLE_FIELD: []}
@@ -357,51 +356,22 @@ class KeypointFramesWriter:
         self._names.append(name)
         self.frames += 1
 
-    def commit(self) -> str:
-        """Create :attr:`path` if missing and move every file into it; a
-        second call does nothing.  Returns ``path``.
-
-        Raises:
-            KeypointFileError: the writer was aborted.
-            OSError: the folder cannot be created, the disk is full...
-                (the temporary folder is deleted).
-        """
-        if self._state == 'committed':
-            return self.path
-        if self._state != 'open':
-            raise KeypointFileError(f'{self.path}: commit after the writer '
-                                    f'was {self._state}')
-        try:
-            os.makedirs(self.path, exist_ok=True)
-            for name in self._names:
-                commit_file(os.path.join(self.temp_path, name),
-                            os.path.join(self.path, name))
-        except BaseException:
-            self.abort()
-            raise
-        self._state = 'committed'
+    def _finish(self) -> None:
+        """Create :attr:`path` if missing and move every file into it."""
+        os.makedirs(self.path, exist_ok=True)
+        for name in self._names:
+            commit_file(os.path.join(self.temp_path, name),
+                        os.path.join(self.path, name))
         shutil.rmtree(self.temp_path, ignore_errors=True)
-        return self.path
 
-    def abort(self) -> None:
-        """Delete the temporary folder; does nothing after :meth:`commit`
-        or a previous abort."""
-        if self._state != 'open':
-            return
-        self._state = 'aborted'
+    def _discard(self) -> None:
+        """Delete the temporary folder and the folders made for it."""
         shutil.rmtree(self.temp_path, ignore_errors=True)
-        for folder in self._made:          # the folders made for it
+        for folder in self._made:
             try:
                 os.rmdir(folder)
             except OSError:
                 break
-
-    def __enter__(self) -> 'KeypointFramesWriter':
-        return self
-
-    def __exit__(self, *exc_info) -> bool:
-        self.abort()
-        return False
 
 
 def write_keypoint_lines(path: str, records: Iterable[Dict]) -> None:

@@ -145,7 +145,9 @@ def load_detectors(options: DetectorOptions) -> Detectors:
     Raises:
         ToolError: bad size, weights or device (one line saying why).
     """
-    options.check()
+    # Only what the networks need: a VideoOptions' outputs are checked by
+    # the run that writes them (a batch loads once for per-video outputs).
+    DetectorOptions.check(options)
     params = dataclasses.replace(entity.DEFAULT_PARAMS,
                                  input_height=options.size,
                                  input_width=options.net_width)

@@ -160,13 +160,6 @@ def _on_worker_device(options):
             else options)
 
 
-def _networks_only(options: DetectorOptions) -> DetectorOptions:
-    """The :class:`DetectorOptions` part of ``options`` (a batch passes its
-    :class:`pose.options.VideoOptions`, whose outputs are each video's)."""
-    return DetectorOptions(**{field.name: getattr(options, field.name)
-                              for field in dataclasses.fields(DetectorOptions)})
-
-
 def _limit_threads():
     """One BLAS and OpenCV thread in this process; returns threadpoolctl's
     limiter (kept alive by the worker)."""
@@ -313,9 +306,8 @@ class RayRunner:
             count = _worker_count(self._ray, address, options.device >= 0,
                                   workers)
             actor = self._actor_class(options.device >= 0)
-            networks = _networks_only(options)
             for _ in range(count):
-                worker = _Worker(actor.remote(networks, make_detectors))
+                worker = _Worker(actor.remote(options, make_detectors))
                 self._workers.append(worker)
                 self._await_up(worker)
         except BaseException:
