@@ -64,7 +64,8 @@ AGREEMENT_DIR = 'agreement'
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    from pose.options import add_detector_arguments, check_detector_arguments
+    from pose.options import (add_detector_arguments, check_detector_arguments,
+                              join_net_resolution)
     parser = argparse.ArgumentParser(
         prog=PROG, description=__doc__.split('\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -107,7 +108,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                                 'packaged fms/thresholds.json)')
     calibrate.add_argument('--folds', type=int, default=5,
                            help='cross-validation folds (default 5)')
-    args = parser.parse_args(argv)
+    args = parser.parse_args(join_net_resolution(argv))
     command = commands.choices[args.command]
     if args.command in ('analyze', 'session'):
         check_detector_arguments(command, args)

@@ -50,7 +50,7 @@ from pose.images import (DOWNSCALE_PIXELS, MAX_IMAGE_PIXELS,  # noqa: E402
                          MAX_PIXELS_OPTION, list_images)
 from pose.options import (add_detector_arguments,  # noqa: E402
                           check_detector_arguments, detector_options,
-                          report_runtime)
+                          join_net_resolution, report_runtime)
 
 __all__ = ['PoseDetector', 'Detection', 'decode_poses', 'draw_person_pose']
 DEFAULT_OUT_DIR = 'out'
@@ -86,7 +86,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help=f'refuse images whose header declares more '
                              f'pixels (default {MAX_IMAGE_PIXELS:,}); images '
                              f'over {DOWNSCALE_PIXELS:,} are downscaled')
-    args = parser.parse_args(argv)
+    args = parser.parse_args(join_net_resolution(argv))
     check_detector_arguments(parser, args)
     if args.max_pixels is not None and args.max_pixels < 1:
         parser.error(f'{MAX_PIXELS_OPTION} must be at least 1')

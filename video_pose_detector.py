@@ -45,7 +45,7 @@ if __name__ == '__main__':
 from pose.api import run_batch, run_video  # noqa: E402
 from pose.options import (BESIDE_INPUT,  # noqa: E402
                           add_detector_arguments, check_detector_arguments,
-                          report_runtime, video_options)
+                          join_net_resolution, report_runtime, video_options)
 from pose.video_io import default_output_path  # noqa: E402
 from pose.batch_options import (add_batch_arguments,  # noqa: E402
                                 batch_request, batch_runner,
@@ -95,7 +95,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--show', action='store_true',
                         help='show the frames in a window (q quits)')
     add_batch_arguments(parser)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(join_net_resolution(argv))
     check_detector_arguments(parser, args)
     if args.every < 1 or args.batch < 1:
         parser.error('--every and --batch must be at least 1')

@@ -24,7 +24,7 @@ The default sections (``--sections detection,video,layers,parts``):
 
 * detection timed in two parts, since random weights give random maps with
   thousands of peaks: the device work of a batch (network, upsampling,
-  peaks, PAFs to the host; synchronized, decoding skipped) and the host
+  peaks to the host; synchronized, decoding skipped) and the host
   decoding (:func:`pose.decode.poses_from_peaks`) of five ground-truth
   people (tests/fixtures); frames/s sequential ``1 / (device + decode)``
   and overlapped ``1 / max(device, decode)``;
@@ -338,14 +338,14 @@ def decoding(bench: Bench, found, frame: np.ndarray, key: str) -> None:
     from its final maps, with the number of peaks and people."""
     from pose import device_maps
     import entity
-    both = next(found._final_maps([frame]))
-    seconds = bench.median(lambda: found._decode(both))
+    both = next(found._image_maps(found._launch(found._prepare([frame]))))
+    seconds = bench.median(lambda: found._poses([found._read_maps(both)]))
     params = found.params
     heatmaps = both[:entity.NUM_HEATMAPS]
     peaks = (device_maps.find_peaks(heatmaps, params.gaussian_sigma,
                                     params.peak_threshold))
     count = int(sum(len(p) for p in peaks))
-    people = len(found._decode(both))
+    [people] = map(len, found._poses([found._read_maps(both)]))
     bench.results.setdefault('decoding', {})[key] = {
         'ms': 1e3 * seconds, 'peaks': count, 'people': people,
         'pathological': count > MANY_PEAKS}
@@ -459,15 +459,15 @@ def host_decoding(bench: Bench) -> Dict[str, float]:
 
 def device_work(found, frames: List[np.ndarray]) -> None:
     """What :meth:`PoseDetector.predict` does on the device for a batch:
-    network, upsampling, peaks (their table to the host) and the PAFs to
-    the host; the host decoding left out."""
+    network, upsampling, peaks (their table to the host).  The PAFs stay on
+    the device; their samples along the candidate limbs, which come to the
+    host, are counted with the decoding."""
     import entity
     from pose import device_maps
-    cpu, params = chainer.backend.CpuDevice(), found.params
-    for both in found._final_maps(frames):
+    params = found.params
+    for both in found._image_maps(found._launch(found._prepare(frames))):
         device_maps.find_peaks(both[:entity.NUM_HEATMAPS],
                                params.gaussian_sigma, params.peak_threshold)
-        cpu.send(both[entity.NUM_HEATMAPS:])
 
 
 def detection_cells(bench: Bench) -> List[tuple]:
@@ -486,7 +486,7 @@ def detection_parts(bench: Bench, weights: str) -> None:
     table = bench.results.setdefault('detection_parts', {})
     rng = np.random.default_rng(5)
     detectors: Dict[tuple, object] = {}
-    bench.emit('device = network + upsampling + peaks + PAFs to host '
+    bench.emit('device = network + upsampling + peaks to host '
                '(random weights; decoding skipped); decode = host decoding '
                'of five ground-truth people')
     for precision, (height, width), batch in detection_cells(bench):

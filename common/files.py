@@ -261,19 +261,29 @@ def temporary_path(path: str) -> str:
                         f'.{name}.{secrets.token_hex(4)}.part{extension}')
 
 
+def flush_file(path: str) -> None:
+    """Make the written file ``path`` durable (``fsync``).
+
+    Raises:
+        OSError: the sync failed.
+    """
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def commit_file(temporary: str, path: str) -> None:
-    """Flush ``temporary`` to disk, give it the usual permissions (0o666
-    less the umask) and rename it to ``path``, replacing any file there.
+    """Flush ``temporary`` to disk (:func:`flush_file`), give it the usual
+    permissions (0o666 less the umask) and rename it to ``path``,
+    replacing any file there.
 
     Raises:
         OSError: the rename or the sync failed (``temporary`` is kept for
             the caller's clean-up).
     """
-    fd = os.open(temporary, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    flush_file(temporary)
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(temporary, 0o666 & ~umask)

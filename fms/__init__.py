@@ -13,6 +13,7 @@ sequence                keypoint file -> the subject's track, smoothed
 angles                  plane geometry of keypoints over time
 measurements            a measured value's record: value, unit, anchor
 analysis                one trial: curves, key frame, measurements, score
+movements               the measuring function of each test (one module each)
 thresholds              the thresholds file and the calibration grid
 criteria                the criteria table, its roles and score rules' data
 scoring                 judging the criteria, the score from the roles,

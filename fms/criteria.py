@@ -245,7 +245,7 @@ ESTIMATE_NOTES: Dict[str, Tuple[str, str]] = {
     'fist_distance': ('fist_distance_estimated',
                       'estimated: no hand keypoints, so the wrists\' '
                       'distance less an estimated fist reach (see '
-                      'fms.analysis.FIST_REACH_HANDS)'),
+                      'fms.movements.shoulder_mobility.FIST_REACH_HANDS)'),
 }
 
 

@@ -4,7 +4,7 @@ FMS gives up to three repetitions of a test (per side) and scores the best
 one, so a clip is cut into its repetitions before they are judged.  Each
 test has one *driving curve*, the one its key frame comes from (hip height
 for the squat and lunge, the stepping ankle's height for the hurdle step,
-the fist distance for shoulder mobility, ...: :mod:`fms.analysis`), and
+the fist distance for shoulder mobility, ...: :mod:`fms.movements`), and
 an *extreme* direction (largest, or smallest for the fist distance).
 
 The rule (:func:`find_repetitions`), all array operations:

@@ -9,6 +9,8 @@ steps:
 3. :func:`limb_candidates`: the PAF line integral for every pair of
    candidates of a limb's two joints, with the demo's distance prior.
 4. :func:`match_limbs`: greedy bipartite matching of each limb type.
+   :func:`map_evidence` does steps 3 and 4 for every limb (on a GPU the
+   PAFs are read there and only these samples leave the device).
 5. :func:`assemble_people`: joining the matched limbs that share joints.
 6. :func:`filter_people`: dropping people with too few or too weak parts.
 
@@ -292,18 +294,135 @@ def _smoothed_blocks(heatmaps: np.ndarray, blocks: np.ndarray,
 # ---------------------------------------------------------------------------
 
 
+class LimbPairs(NamedTuple):
+    """Every pair of candidates of a limb's two joints that has a direction
+    (coincident points are left out), in row-major order of the pairs.
+
+    Attributes:
+        index_a, index_b: (M,) indices into the first and second joint's
+            peaks.
+        start: (M, 2) float64 ``(x, y)`` of the first joint's candidate.
+        delta: (M, 2) float64 second minus first candidate.
+        length: (M,) float64 ``|delta|``, > 0.
+    """
+    index_a: np.ndarray
+    index_b: np.ndarray
+    start: np.ndarray
+    delta: np.ndarray
+    length: np.ndarray
+
+
+def limb_pairs(peaks_a: np.ndarray, peaks_b: np.ndarray) -> LimbPairs:
+    """The :class:`LimbPairs` of (K_a, 3) and (K_b, 3) float32
+    ``[x, y, score]`` peaks."""
+    index_a, index_b = np.divmod(np.arange(len(peaks_a) * len(peaks_b)),
+                                 max(len(peaks_b), 1))
+    start = peaks_a[index_a, :2].astype(np.float64)
+    delta = peaks_b[index_b, :2] - start
+    length = np.hypot(delta[:, 0], delta[:, 1])
+    pairs = LimbPairs(index_a, index_b, start, delta, length)
+    if np.all(length > 0):
+        return pairs
+    return LimbPairs(*(v[length > 0] for v in pairs))
+
+
+def sample_pixels(pairs: LimbPairs, samples: int,
+                  map_size: Tuple[int, int]) -> Tuple[np.ndarray, np.ndarray]:
+    """``(y, x)``, each (M, samples) intp: the pixels where each pair's
+    segment is sampled, ``samples`` points from start to end inclusive (the
+    demo's ``np.linspace``) rounded to the nearest pixel.  Samples between
+    two peaks lie in the map of (H, W) ``map_size``; any others are
+    clamped to it."""
+    height, width = map_size
+    steps = np.arange(samples) / max(samples - 1, 1)
+    points = (pairs.start[:, None, :]
+              + steps[None, :, None] * pairs.delta[:, None, :])
+    pixel = np.rint(points).astype(np.intp)                    # (M, S, 2)
+    x = np.minimum(np.maximum(pixel[..., 0], 0), width - 1)
+    y = np.minimum(np.maximum(pixel[..., 1], 0), height - 1)
+    return y, x
+
+
+def sample_pafs(pafs: np.ndarray,
+                pixels: Sequence[Tuple[np.ndarray, np.ndarray]],
+                channels: Sequence[Tuple[int, int]] = LIMB_PAF_CHANNELS
+                ) -> List[Tuple[np.ndarray, np.ndarray]]:
+    """Per limb, ``(paf_x, paf_y)``, each (M, S) float32: the (38, H, W)
+    PAFs of its x and y channels at its sample pixels
+    (:func:`sample_pixels`), read limb by limb."""
+    return [(pafs[cx][y, x], pafs[cy][y, x])
+            for (cx, cy), (y, x) in zip(channels, pixels)]
+
+
+def sample_index(pixels: Sequence[Tuple[np.ndarray, np.ndarray]],
+                 channels: Sequence[Tuple[int, int]] = LIMB_PAF_CHANNELS
+                 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The index reading the samples of several limbs from (38, H, W) maps
+    in one gather (on a GPU): ``(channel, y, x)``, (2, P), (1, P) and
+    (1, P) intp, P the number of sample pixels of all the limbs;
+    ``pafs[index]`` is (2, P): the x components, then the y components
+    (:func:`split_samples` cuts it per limb)."""
+    sizes = [y.size for y, _ in pixels]
+    channel = np.concatenate([np.repeat(np.asarray(c, np.intp)[:, None], n,
+                                        axis=1)
+                              for c, n in zip(channels, sizes)], axis=1)
+    y = np.concatenate([y.ravel() for y, _ in pixels])[None]
+    x = np.concatenate([x.ravel() for _, x in pixels])[None]
+    return channel, y, x
+
+
+def split_samples(values: np.ndarray,
+                  pixels: Sequence[Tuple[np.ndarray, np.ndarray]]
+                  ) -> List[Tuple[np.ndarray, np.ndarray]]:
+    """(2, P) samples read with :func:`sample_index` -> per limb
+    ``(paf_x, paf_y)``, each (M, S), as :func:`sample_pafs`."""
+    ends = np.cumsum([y.size for y, _ in pixels])
+    return [(values[0, end - y.size:end].reshape(y.shape),
+             values[1, end - y.size:end].reshape(y.shape))
+            for end, (y, _) in zip(ends, pixels)]
+
+
+def pair_scores(pairs: LimbPairs, samples: Tuple[np.ndarray, np.ndarray],
+                image_height: int,
+                params: InferenceParams = DEFAULT_PARAMS) -> np.ndarray:
+    """Score a limb's pairs from their PAF samples.
+
+    Each sample is dotted with the unit vector a -> b; the score is the
+    mean of the dots plus the distance prior ``min(limb_length_prior *
+    image_height / length - 1, 0)``.  A pair is kept when more than
+    ``paf_sample_fraction`` of the dots exceed ``paf_threshold`` and the
+    score is positive.
+
+    Args:
+        pairs: the limb's :class:`LimbPairs` (M pairs).
+        samples: ``(paf_x, paf_y)``, each (M, S) float32: the PAF at the
+            pairs' sample pixels (:func:`sample_pafs`).
+        image_height: height of the image in pixels (for the prior).
+
+    Returns:
+        (K, 3) float64 ``[index_a, index_b, score]`` of the kept pairs
+        (indices stored as exact floats), in row-major order of the pairs.
+    """
+    if not len(pairs.length):
+        return np.zeros((0, 3))
+    paf_x, paf_y = samples
+    unit = pairs.delta / pairs.length[:, None]
+    dots = paf_x * unit[:, :1] + paf_y * unit[:, 1:]
+    prior = np.minimum(params.limb_length_prior * image_height
+                       / pairs.length - 1, 0)
+    score = dots.sum(axis=1) / params.paf_samples + prior
+    aligned = ((dots > params.paf_threshold).sum(axis=1)
+               > params.paf_sample_fraction * params.paf_samples)
+    keep = aligned & (score > 0)
+    return np.column_stack([pairs.index_a, pairs.index_b, score])[keep]
+
+
 def limb_candidates(peaks_a: np.ndarray, peaks_b: np.ndarray,
                     paf_x: np.ndarray, paf_y: np.ndarray, image_height: int,
                     params: InferenceParams = DEFAULT_PARAMS) -> np.ndarray:
-    """Score every pair of candidates of a limb's two joints.
-
-    For each pair (a, b) the PAF is sampled at ``params.paf_samples`` evenly
-    spaced points from a to b inclusive, rounded to the nearest pixel, and
-    dotted with the unit vector a -> b.  The score is the mean of the dots
-    plus the distance prior ``min(limb_length_prior * image_height / length
-    - 1, 0)``.  A pair is kept when more than ``paf_sample_fraction`` of the
-    dots exceed ``paf_threshold`` and the score is positive.  Pairs of
-    coincident points (no direction) are skipped.
+    """Score every pair of candidates of one limb's two joints: the PAF is
+    sampled at ``params.paf_samples`` points along each pair's segment
+    (:func:`sample_pixels`) and scored by :func:`pair_scores`.
 
     Args:
         peaks_a, peaks_b: (K_a, 3) and (K_b, 3) float32 ``[x, y, score]``
@@ -312,47 +431,13 @@ def limb_candidates(peaks_a: np.ndarray, peaks_b: np.ndarray,
         image_height: height of the image in pixels (for the prior).
 
     Returns:
-        (M, 3) float64 ``[index_a, index_b, score]`` (indices into
-        ``peaks_a`` and ``peaks_b``, stored as exact floats), in row-major
-        order of the pairs.
+        (M, 3) float64 ``[index_a, index_b, score]``, as
+        :func:`pair_scores`.
     """
-    index_a, index_b = np.divmod(np.arange(len(peaks_a) * len(peaks_b)),
-                                 max(len(peaks_b), 1))
-    start = peaks_a[index_a, :2].astype(np.float64)
-    delta = peaks_b[index_b, :2] - start                       # (M, 2)
-    length = np.hypot(delta[:, 0], delta[:, 1])
-    if not np.all(length > 0):
-        has_direction = length > 0
-        index_a, index_b, start, delta, length = (
-            v[has_direction] for v in (index_a, index_b, start, delta, length))
-    if not len(length):
-        return np.zeros((0, 3))
-    dots = _paf_alignment(start, delta, length, paf_x, paf_y,
-                          params.paf_samples)                  # (M, S)
-    prior = np.minimum(params.limb_length_prior * image_height / length - 1,
-                       0)
-    score = dots.sum(axis=1) / params.paf_samples + prior
-    aligned = ((dots > params.paf_threshold).sum(axis=1)
-               > params.paf_sample_fraction * params.paf_samples)
-    keep = aligned & (score > 0)
-    return np.column_stack([index_a, index_b, score])[keep]
-
-
-def _paf_alignment(start: np.ndarray, delta: np.ndarray, length: np.ndarray,
-                   paf_x: np.ndarray, paf_y: np.ndarray,
-                   samples: int) -> np.ndarray:
-    """(M, samples) dot products of the PAF with each segment's direction
-    at ``samples`` points from ``start`` to ``start + delta`` inclusive (the
-    demo's ``np.linspace``), rounded to the nearest pixel.  Samples between
-    two peaks lie in the map; any others are clamped to it."""
-    height, width = paf_x.shape
-    steps = np.arange(samples) / max(samples - 1, 1)
-    points = start[:, None, :] + steps[None, :, None] * delta[:, None, :]
-    pixel = np.rint(points).astype(np.intp)                    # (M, S, 2)
-    x = np.minimum(np.maximum(pixel[..., 0], 0), width - 1)
-    y = np.minimum(np.maximum(pixel[..., 1], 0), height - 1)
-    unit = delta / length[:, None]
-    return paf_x[y, x] * unit[:, :1] + paf_y[y, x] * unit[:, 1:]
+    pairs = limb_pairs(peaks_a, peaks_b)
+    y, x = sample_pixels(pairs, params.paf_samples, paf_x.shape)
+    return pair_scores(pairs, (paf_x[y, x], paf_y[y, x]), image_height,
+                       params)
 
 
 # ---------------------------------------------------------------------------
@@ -567,9 +652,82 @@ def decode_poses(heatmaps: np.ndarray, pafs: np.ndarray,
     return poses_from_peaks(peaks, pafs, params)
 
 
+class MapEvidence(NamedTuple):
+    """What steps 5-6 need from one image's maps: small (a few rows per
+    limb, never all pairs) and on the host.
+
+    Attributes:
+        peaks: 18 (K_j, 3) float32 ``[x, y, score]`` arrays.
+        matches: per limb of :data:`entity.LIMBS`, its (L, 3) float64
+            ``[index_a, index_b, score]`` connections (:func:`match_limbs`).
+    """
+    peaks: Sequence[np.ndarray]
+    matches: List[np.ndarray]
+
+
+#: Most candidate pairs whose PAF samples are read together (one gather on
+#: a GPU; the pairs, pixels and samples take about 300 bytes a pair): an
+#: image with a few people reads all its limbs at once, while maps with
+#: thousands of peaks (untrained weights) are read limb by limb, each
+#: limb's pairs freed before the next, so memory stays that of the largest
+#: limb.
+PAIRS_PER_GATHER = 2 ** 16
+
+
+def map_evidence(peaks: Sequence[np.ndarray], pafs,
+                 params: InferenceParams = DEFAULT_PARAMS,
+                 sample=sample_pafs) -> MapEvidence:
+    """Steps 3-4 for every limb: the :class:`MapEvidence` of peaks and
+    (38, H, W) PAFs.  ``sample(pafs, pixels, channels)`` reads the PAFs
+    along the pairs of several limbs at once (:func:`sample_pafs`, or
+    :func:`pose.device_maps.sample_pafs` for maps on a GPU, which then
+    never leave it)."""
+    map_size = tuple(pafs.shape[1:])
+    matches = []
+    for limbs in _gather_groups(peaks):
+        pairs = [limb_pairs(peaks[a], peaks[b])
+                 for a, b in (LIMBS[k] for k in limbs)]
+        samples = sample(pafs, [sample_pixels(p, params.paf_samples,
+                                              map_size) for p in pairs],
+                         [LIMB_PAF_CHANNELS[k] for k in limbs])
+        matches += [match_limbs(pair_scores(p, v, map_size[0], params),
+                                len(peaks[LIMBS[k][0]]),
+                                len(peaks[LIMBS[k][1]]))
+                    for k, p, v in zip(limbs, pairs, samples)]
+    return MapEvidence(peaks, matches)
+
+
+def _gather_groups(peaks: Sequence[np.ndarray]) -> List[List[int]]:
+    """The limbs (indices into :data:`entity.LIMBS`) in runs of at most
+    :data:`PAIRS_PER_GATHER` candidate pairs (a larger limb alone)."""
+    groups: List[List[int]] = [[]]
+    total = 0
+    for k, (a, b) in enumerate(LIMBS):
+        pairs = len(peaks[a]) * len(peaks[b])
+        if groups[-1] and total + pairs > PAIRS_PER_GATHER:
+            groups.append([])
+            total = 0
+        groups[-1].append(k)
+        total += pairs
+    return groups
+
+
+def poses_from_evidence(evidence: MapEvidence,
+                        params: InferenceParams = DEFAULT_PARAMS
+                        ) -> Detection:
+    """Steps 5-6: assemble the matched limbs into people and filter them.
+
+    Returns:
+        The :class:`pose.detection.Detection`, as :func:`decode_poses`.
+    """
+    people = filter_people(assemble_people(evidence.matches, evidence.peaks),
+                           params)
+    return _detection(people, evidence.peaks)
+
+
 def poses_from_peaks(peaks: Sequence[np.ndarray], pafs: np.ndarray,
                      params: InferenceParams = DEFAULT_PARAMS) -> Detection:
-    """Steps 3-5 of :func:`decode_poses`, from peaks found elsewhere (on a
+    """Steps 3-6 of :func:`decode_poses`, from peaks found elsewhere (on a
     GPU, say).
 
     Args:
@@ -581,13 +739,7 @@ def poses_from_peaks(peaks: Sequence[np.ndarray], pafs: np.ndarray,
     Returns:
         The :class:`pose.detection.Detection`, as :func:`decode_poses`.
     """
-    matches = [
-        match_limbs(limb_candidates(peaks[a], peaks[b], pafs[cx], pafs[cy],
-                                    pafs.shape[1], params),
-                    len(peaks[a]), len(peaks[b]))
-        for (a, b), (cx, cy) in zip(LIMBS, LIMB_PAF_CHANNELS)]
-    people = filter_people(assemble_people(matches, peaks), params)
-    return _detection(people, peaks)
+    return poses_from_evidence(map_evidence(peaks, pafs, params), params)
 
 
 def _checked_maps(heatmaps: np.ndarray, pafs: np.ndarray

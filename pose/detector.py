@@ -15,9 +15,11 @@ The steps follow the original models' training and the authors' demo:
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
-from typing import Iterator, List, Sequence, Tuple
+from typing import (Any, Iterable, Iterator, List, NamedTuple, Sequence,
+                    Tuple)
 
 import cv2
 import numpy as np
@@ -140,6 +142,54 @@ def get_device(device: int) -> chainer.backend.Device:
     return chainer.get_device(f'@cupy:{device}')
 
 
+class _Group(NamedTuple):
+    """A run of same-sized images of a batch on its way through the
+    network: ``count`` images of (H, W) ``image_size``; ``per_scale`` holds
+    per search scale ``(array, scaled_size)``, the input, then the maps."""
+    count: int
+    image_size: Tuple[int, int]
+    per_scale: list
+
+
+class NetworkClock:
+    """Seconds spent in the network's passes.
+
+    On the CPU a pass is timed by the wall clock.  On a GPU, where passes
+    are queued and overlap the host's work, CUDA events are recorded around
+    each pass and its device time is added by :meth:`settle`, once the
+    results have been waited for.
+    """
+
+    def __init__(self, gpu: bool):
+        self.seconds = 0.0
+        self._gpu = gpu
+        self._pending: list = []       # (start, end) events not yet added
+
+    @contextlib.contextmanager
+    def timing(self) -> Iterator[None]:
+        """Times the block: the work it runs, or queues on the GPU."""
+        if not self._gpu:
+            start = time.perf_counter()
+            yield
+            self.seconds += time.perf_counter() - start
+            return
+        cuda = chainer.backends.cuda.cupy.cuda
+        start, end = cuda.Event(), cuda.Event()
+        start.record()
+        yield
+        end.record()
+        self._pending.append((start, end))
+
+    def settle(self) -> None:
+        """Add the device time of the passes timed so far (waiting for
+        them to finish)."""
+        for start, end in self._pending:
+            end.synchronize()
+            self.seconds += chainer.backends.cuda.cupy.cuda.get_elapsed_time(
+                start, end) / 1000
+        self._pending.clear()
+
+
 class PoseDetector:
     """Multi-person body pose detector on the COCO body model.
 
@@ -181,9 +231,9 @@ class PoseDetector:
         precisions.check_precision(precision, self.device.xp is not np)
         self.precision = precision
         self.model = load_network(arch, weights_file)
-        #: Seconds spent in the network's forward passes so far (with the
-        #: transfers to and from the device), for reports and benchmarks.
-        self.network_seconds = 0.0
+        #: The time spent in the network's passes, for reports and
+        #: benchmarks (:attr:`network_seconds`).
+        self.clock = NetworkClock(self.device.xp is not np)
         self.device.use()
         self.model.to_device(self.device)
         precisions.set_precision(self.model, precision)
@@ -195,10 +245,45 @@ class PoseDetector:
     def on_gpu(self) -> bool:
         return self.device.xp is not np
 
+    @property
+    def network_seconds(self) -> float:
+        """Seconds spent in the network's passes so far (with the input's
+        transfer to the device), for reports and benchmarks; on a GPU, of
+        the passes whose results have been read."""
+        return self.clock.seconds
+
     # -- the network --------------------------------------------------------
 
+    def _inputs(self, images: Sequence[np.ndarray], scale: float
+                ) -> Tuple[np.ndarray, Tuple[int, int]]:
+        """``(x, scaled_size)``: the (N, 3, h', w') float32 network input
+        of same-sized images at one search scale (on the host), and the
+        (h, w) of the scaled images before padding."""
+        height = max(entity.NETWORK_STRIDE,
+                     round(self.params.input_height * scale))
+        inputs = [network_input(img, height, self.params) for img in images]
+        return np.concatenate([x for x, _ in inputs]), inputs[0][1]
+
+    def _send(self, x: np.ndarray):
+        """The network input on the detector's device, in the storage
+        precision."""
+        return self.device.send(x).astype(
+            precisions.storage_dtype(self.precision), copy=False)
+
+    def _network(self, x) -> Tuple[list, list]:
+        """The six stages' (N, 19, h', w') heatmaps and (N, 38, h', w')
+        PAFs of input ``x`` (on the device: :meth:`_send`), float32 on the
+        detector's device (on a GPU the work is queued, not waited for)."""
+        with chainer.using_config('train', False), \
+                chainer.no_backprop_mode():
+            heatmaps, pafs = self.model(x)
+        # float16 maps become float32 for the upsampling and decoding.
+        return ([v.array.astype(np.float32, copy=False) for v in heatmaps],
+                [v.array.astype(np.float32, copy=False) for v in pafs])
+
     def _forward(self, images: Sequence[np.ndarray], scale: float):
-        """Run the network on same-sized images at one search scale.
+        """Run the network on same-sized images at one search scale and
+        wait for it.
 
         Returns:
             ``(heatmaps, pafs, scaled_size)``: lists over the six stages of
@@ -206,62 +291,129 @@ class PoseDetector:
             detector's device, and the (h, w) of the scaled images before
             padding.
         """
-        height = max(entity.NETWORK_STRIDE,
-                     round(self.params.input_height * scale))
-        inputs = [network_input(img, height, self.params) for img in images]
-        x = np.concatenate([x for x, _ in inputs])
-        start = time.perf_counter()
-        with chainer.using_config('train', False), \
-                chainer.no_backprop_mode():
-            x = self.device.send(x).astype(
-                precisions.storage_dtype(self.precision), copy=False)
-            heatmaps, pafs = self.model(x)
-        # float16 maps become float32 for the upsampling and decoding.
-        heatmaps = [v.array.astype(np.float32, copy=False) for v in heatmaps]
-        pafs = [v.array.astype(np.float32, copy=False) for v in pafs]
-        if self.on_gpu:
-            self.device.device.synchronize()
-        self.network_seconds += time.perf_counter() - start
-        return heatmaps, pafs, inputs[0][1]
+        x, scaled_size = self._inputs(images, scale)
+        with self.clock.timing():
+            heatmaps, pafs = self._network(self._send(x))
+        self.clock.settle()
+        return heatmaps, pafs, scaled_size
 
-    def _final_maps(self, images: Sequence[np.ndarray]) -> Iterator:
-        """Per image of a same-sized batch, in turn, the final (19 + 38, H,
-        W) heatmaps then PAFs at image resolution averaged over the scales,
-        on the detector's device (one image's at a time, so a large batch
-        never holds them all)."""
-        per_scale = []
-        for scale in self._scales():
-            heatmaps, pafs, scaled_size = self._forward(images, scale)
-            both = self.device.xp.concatenate([heatmaps[-1], pafs[-1]], axis=1)
-            per_scale.append((both, scaled_size))
+    def _prepare(self, images: Sequence[np.ndarray]) -> List[_Group]:
+        """The network inputs of a batch (host work), per run of same-sized
+        images: :class:`_Group` s whose ``per_scale`` holds ``(x,
+        scaled_size)``."""
+        groups = []
+        for size, group in itertools.groupby(images,
+                                             key=lambda img: img.shape):
+            group = list(group)
+            groups.append(_Group(len(group), size[:2], [
+                self._inputs(group, scale) for scale in self._scales()]))
+        return groups
+
+    def _launch(self, groups: List[_Group]) -> List[_Group]:
+        """Run the network on prepared groups: ``per_scale`` then holds the
+        final (N, 19 + 38, h', w') maps (heatmaps, then PAFs) on the
+        device, and on a GPU the work is queued, not waited for."""
+        # Every input is sent first: a copy from the host waits for the
+        # device's queued work.
+        with self.clock.timing():
+            sent = [[(self._send(x), size) for x, size in group.per_scale]
+                    for group in groups]
+        launched = []
+        for group, inputs in zip(groups, sent):
+            per_scale = []
+            for x, scaled_size in inputs:
+                with self.clock.timing():
+                    heatmaps, pafs = self._network(x)
+                    both = self.device.xp.concatenate(
+                        [heatmaps[-1], pafs[-1]], axis=1)
+                per_scale.append((both, scaled_size))
+            launched.append(group._replace(per_scale=per_scale))
+        return launched
+
+    def _image_maps(self, groups: List[_Group]) -> Iterator:
+        """Per image of launched groups, in turn, its final (19 + 38, H, W)
+        maps at image resolution averaged over the scales, on the
+        detector's device (one image's at a time, so a large batch never
+        holds them all)."""
         upsample = (device_maps.upsample_maps if self.on_gpu
                     else upsample_maps)
-        image_size = images[0].shape[:2]
-        for index in range(len(images)):
-            yield average_maps([upsample(maps[index], scaled_size, image_size)
-                                for maps, scaled_size in per_scale])
+        for group in groups:
+            for index in range(group.count):
+                yield average_maps([
+                    upsample(maps[index], scaled_size, group.image_size)
+                    for maps, scaled_size in group.per_scale])
 
-    def _decode(self, both) -> Detection:
-        """The people in one image's (19 + 38, H, W) final maps; on a GPU
-        the peaks are found on the device and only they and the PAFs come
-        to the host."""
-        cpu, params = chainer.backend.CpuDevice(), self.params
-        heatmaps, pafs = both[:entity.NUM_HEATMAPS], both[entity.NUM_HEATMAPS:]
-        if not self.on_gpu:
-            return decode.decode_poses(heatmaps, pafs, params)
-        peaks = device_maps.find_peaks(heatmaps, params.gaussian_sigma,
-                                       params.peak_threshold)
-        return decode.poses_from_peaks(peaks, cpu.send(pafs), params)
+    def _evidence(self, groups: List[_Group]) -> List[decode.MapEvidence]:
+        """Per image of launched groups, :meth:`_read_maps` of its maps;
+        waits for the device."""
+        evidence = []
+        for both in self._image_maps(groups):
+            evidence.append(self._read_maps(both))
+            del both            # before the next image's maps are made
+        self.clock.settle()
+        return evidence
+
+    def _read_maps(self, both) -> decode.MapEvidence:
+        """What decoding needs from one image's (19 + 38, H, W) final maps
+        (:class:`pose.decode.MapEvidence`: peaks and matched limbs, small
+        and on the host).  On a GPU the peaks are found and the PAFs read
+        on the device."""
+        params = self.params
+        if self.on_gpu:
+            return device_maps.map_evidence(both, params)
+        peaks = decode.find_smoothed_peaks(both[:entity.NUM_HEATMAPS],
+                                           params.gaussian_sigma,
+                                           params.peak_threshold)
+        return decode.map_evidence(peaks, both[entity.NUM_HEATMAPS:], params)
+
+    def _poses(self, evidence: List[decode.MapEvidence]) -> List[Detection]:
+        return [decode.poses_from_evidence(e, self.params) for e in evidence]
 
     # -- entry points -------------------------------------------------------
+
+    def stream(self, batches: Iterable[Tuple[Any, Sequence[np.ndarray]]]
+               ) -> Iterator[Tuple[Any, List[Detection]]]:
+        """Find the people of a stream of image batches, decoding each
+        batch on the host while the network runs on the next.
+
+        For each batch the images are prepared on the host (while the
+        device still runs the previous batch), the previous batch's maps
+        are read (upsampled, peaks found, limbs scored and matched: small
+        results on the host), the network is started on this batch, and only then
+        is the previous batch decoded and handed out: on a GPU the
+        decoding, and whatever the caller does with the people before it
+        asks for the next batch (assembling the people, tracking, drawing,
+        writing), overlap the network.  On the CPU
+        everything runs in turn, with the same results.
+
+        Args:
+            batches: ``(payload, images)`` pairs: anything the caller wants
+                back with the batch, and (H, W, 3) uint8 BGR images (runs
+                of the same size share network passes).
+
+        Yields:
+            ``(payload, detections)``, one :class:`Detection` per image,
+            batch by batch in input order, each batch one batch later than
+            it was read.
+        """
+        in_flight = None           # (payload, launched groups)
+        for payload, images in batches:
+            prepared = self._prepare(images)
+            evidence = self._evidence(in_flight[1]) if in_flight else None
+            launched = self._launch(prepared)
+            if in_flight:
+                yield in_flight[0], self._poses(evidence)
+            in_flight = (payload, launched)
+        if in_flight:
+            yield in_flight[0], self._poses(self._evidence(in_flight[1]))
 
     def predict(self, images: Sequence[np.ndarray]) -> List[Detection]:
         """Find every person in each image.
 
         Consecutive images of the same size (video frames) go through the
         network together, one pass per search scale, which keeps a GPU
-        busy; their maps are then upsampled and decoded one image at a
-        time, so memory does not grow with the batch.
+        busy; their maps are then upsampled and read one image at a time,
+        so memory does not grow with the batch.
 
         Args:
             images: (H, W, 3) uint8 BGR images.
@@ -269,12 +421,8 @@ class PoseDetector:
         Returns:
             One :class:`Detection` per image, in input order.
         """
-        detections: List[Detection] = []
-        for _, group in itertools.groupby(images, key=lambda img: img.shape):
-            for both in self._final_maps(list(group)):
-                detections.append(self._decode(both))
-                del both        # before the next image's maps are made
-        return detections
+        return self._poses(self._evidence(self._launch(self._prepare(
+            images))))
 
     def maps(self, img: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Final-stage maps at image resolution, averaged over the scales.
@@ -285,7 +433,9 @@ class PoseDetector:
         Returns:
             ``(heatmaps, pafs)``: (19, H, W) and (38, H, W) float32.
         """
-        both = chainer.backend.CpuDevice().send(next(self._final_maps([img])))
+        both = next(self._image_maps(self._launch(self._prepare([img]))))
+        both = chainer.backend.CpuDevice().send(both)
+        self.clock.settle()
         return both[:entity.NUM_HEATMAPS], both[entity.NUM_HEATMAPS:]
 
     def stage_maps(self, img: np.ndarray, scale: float = 1.0

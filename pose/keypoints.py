@@ -30,6 +30,7 @@ validates.
 """
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -41,7 +42,8 @@ import numpy as np
 import entity
 from common.errors import ToolError
 from common.files import (AtomicOutput, AtomicTextFile, atomic_file,
-                          commit_file, input_file_problem, temporary_path,
+                          commit_file, flush_file, input_file_problem,
+                          temporary_path,
                           write_atomic)
 from pose.detection import check_poses
 
@@ -291,6 +293,11 @@ def frame_file_name(name: str, index: int) -> str:
     return f'{name}_{int(index):0{FRAME_NUMBER_DIGITS}d}{FRAME_FILE_SUFFIX}'
 
 
+#: ``errno`` of renaming a folder onto an existing one that is not empty
+#: (POSIX allows either).
+_FOLDER_EXISTS_ERRNOS = (errno.EEXIST, errno.ENOTEMPTY)
+
+
 def _missing_folders(folder: str) -> List[str]:
     """``folder`` and its parents that do not exist, deepest first."""
     missing = []
@@ -306,10 +313,13 @@ class KeypointFramesWriter(AtomicOutput):
     appears whole.
 
     The files (:func:`frame_file_name`, each an :func:`openpose_json`
-    document) go into a hidden temporary folder beside ``folder``;
-    :meth:`commit` creates ``folder`` if missing and moves them in (other
-    files there are kept; files of the same names are replaced);
-    :meth:`abort` deletes the temporary folder (:class:`AtomicOutput`).
+    document) go into a hidden temporary folder beside ``folder``.
+    :meth:`commit` renames that folder to ``folder`` when there is none
+    (in one step: the folder appears with all its files), else moves the
+    files into the existing folder one by one, as OpenPose writes into
+    existing folders (other files there are kept; files of the same names
+    are replaced); :meth:`abort` deletes the temporary folder
+    (:class:`AtomicOutput`).
 
     Attributes:
         path: the destination folder.
@@ -357,6 +367,28 @@ class KeypointFramesWriter(AtomicOutput):
         self.frames += 1
 
     def _finish(self) -> None:
+        """Rename the temporary folder to :attr:`path`, or move its files
+        into :attr:`path` when that folder exists."""
+        if not self._renamed_into_place():
+            self._move_files_in()
+
+    def _renamed_into_place(self) -> bool:
+        """Flush the files to disk and rename the temporary folder to
+        :attr:`path`; False (nothing renamed) when :attr:`path` exists,
+        also when it was created meanwhile."""
+        if os.path.lexists(self.path):
+            return False
+        for name in self._names:
+            flush_file(os.path.join(self.temp_path, name))
+        try:
+            os.rename(self.temp_path, self.path)
+        except OSError as error:
+            if error.errno in _FOLDER_EXISTS_ERRNOS:
+                return False
+            raise
+        return True
+
+    def _move_files_in(self) -> None:
         """Create :attr:`path` if missing and move every file into it."""
         os.makedirs(self.path, exist_ok=True)
         for name in self._names:

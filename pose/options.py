@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from typing import List, Optional, Sequence, Tuple
+import re
+import sys
+from typing import (Any, Iterable, Iterator, List, Optional, Sequence,
+                    Tuple)
 
 import numpy as np
 
@@ -134,9 +137,23 @@ class Detectors:
         :attr:`number_people_max` people kept
         (:meth:`Detection.strongest`), then their faces and hands filled in
         (same-sized images share the body network's passes)."""
+        return self._finish(images, self.body.predict(images))
+
+    def stream(self, batches: Iterable[Tuple[Any, Sequence[np.ndarray]]]
+               ) -> Iterator[Tuple[Any, List[Detection]]]:
+        """:meth:`PoseDetector.stream` (each batch decoded while the body
+        network runs on the next), each batch finished as :meth:`predict`
+        does."""
+        batches = (((payload, images), images)
+                   for payload, images in batches)
+        for (payload, images), detections in self.body.stream(batches):
+            yield payload, self._finish(images, detections)
+
+    def _finish(self, images: Sequence[np.ndarray],
+                detections: List[Detection]) -> List[Detection]:
         return [add_face_and_hands(detection.strongest(
                     self.number_people_max), img, self.face, self.hands)
-                for img, detection in zip(images, self.body.predict(images))]
+                for img, detection in zip(images, detections)]
 
 
 def load_detectors(options: DetectorOptions) -> Detectors:
@@ -211,7 +228,9 @@ def add_detector_arguments(parser: argparse.ArgumentParser,
     ``--gpu``, ``--precision``, ``--size``, ``--net-resolution``,
     ``--number-people-max``,
     ``--precise``, ``--face``, ``--hands``, ``--face-weights``,
-    ``--hand-weights``, ``--verbose``.  Call
+    ``--hand-weights``, ``--verbose``.  Parse
+    :func:`join_net_resolution` of the command line (so that
+    ``--net-resolution -1x368`` works) and call
     :func:`check_detector_arguments` after parsing (it settles
     ``args.size``)."""
     defaults = DetectorOptions()
@@ -230,14 +249,13 @@ def add_detector_arguments(parser: argparse.ArgumentParser,
                         help=f'network input height in pixels, a multiple '
                              f'of {entity.NETWORK_STRIDE} (default '
                              f'{defaults.size})')
-    parser.add_argument('--net-resolution', type=net_resolution,
+    parser.add_argument(NET_RESOLUTION_FLAG, type=net_resolution,
                         metavar='WxH',
                         help=f'network input width and height as OpenPose '
                              f'spells it, multiples of '
                              f'{entity.NETWORK_STRIDE}: the image is scaled '
                              f'to fit and padded; W -1: from the aspect '
-                             f'ratio (write --net-resolution=-1x368; '
-                             f'default -1x{defaults.size})')
+                             f'ratio (default -1x{defaults.size})')
     parser.add_argument('--number-people-max', type=int, metavar='N',
                         help='keep the N people with the highest scores '
                              'per image (default: all)')
@@ -270,6 +288,35 @@ def net_resolution(text: str) -> Tuple[Optional[int], int]:
 #: The width of ``--net-resolution`` that follows the aspect ratio
 #: (OpenPose's ``-1``).
 NET_WIDTH_FROM_ASPECT = -1
+
+NET_RESOLUTION_FLAG = '--net-resolution'
+
+#: A ``--net-resolution`` value with a negative width (OpenPose's
+#: ``-1x368``), which argparse would read as an unknown option.
+_NEGATIVE_WIDTH_RESOLUTION = re.compile(r'-\d+[xX]\d+')
+
+#: argparse's end of the options: the words after it are positionals.
+_END_OF_OPTIONS = '--'
+
+
+def join_net_resolution(argv: Optional[Sequence[str]] = None) -> List[str]:
+    """The command line ``argv`` (default ``sys.argv[1:]``) with
+    ``--net-resolution -1x368`` joined into ``--net-resolution=-1x368``,
+    so that argparse reads a negative width as the option's value, as
+    OpenPose users write it.  Only the word right after the option is
+    joined, and nothing after ``--``."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    joined: List[str] = []
+    for position, word in enumerate(words):
+        if word == _END_OF_OPTIONS:
+            return joined + words[position:]
+        if (joined and joined[-1] == NET_RESOLUTION_FLAG
+                and isinstance(word, str)
+                and _NEGATIVE_WIDTH_RESOLUTION.fullmatch(word)):
+            joined[-1] = f'{NET_RESOLUTION_FLAG}={word}'
+        else:
+            joined.append(word)
+    return joined
 
 
 def check_detector_arguments(parser: argparse.ArgumentParser,

@@ -17,18 +17,21 @@ Units here: positions in image pixels, times in seconds (the frames'
 times, so a video's frame rate and skipped frames are taken into account),
 cutoffs in hertz, ``beta`` in hertz per pixel/second.
 
-:class:`OneEuroFilter` filters the (x, y) of all joints of one person at
-once; :class:`PoseSmoother` keeps one filter per tracked person id.  A
-joint that goes missing is left missing (never invented) and its filter
-restarts from its next measurement; a person who disappears loses their
-filter.
+:class:`OneEuroFilter` filters the (x, y) of all keypoints of one person
+at once; :class:`PoseSmoother` keeps one filter per tracked person id for
+the body joints, one for the face and one for the hands.  A keypoint that
+goes missing is left missing (never invented) and its filter restarts from
+its next measurement; a person who disappears loses their filters.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
+
+from pose.detection import Detection
 
 #: Cutoff frequency (Hz) at zero speed: the smoothing of a still joint.
 #: 1 Hz is the starting value Casiez et al. recommend (CHI 2012, section
@@ -112,8 +115,56 @@ class OneEuroFilter:
         self._time = time
 
 
+class _PersonFilters:
+    """One :class:`OneEuroFilter` per tracked person id over the K
+    keypoints of one part (body joints, face or hands).
+
+    Args:
+        settings: the filters' ``(min_cutoff, beta, d_cutoff)``.
+    """
+
+    def __init__(self, settings: Tuple[float, float, float]):
+        self._settings = settings
+        self._filters: Dict[int, OneEuroFilter] = {}
+
+    def update(self, points: np.ndarray, ids: Sequence[int],
+               time: float) -> np.ndarray:
+        """The smoothed keypoints of one frame.
+
+        Args:
+            points: (N, K, 3) float32 x, y, flag or confidence (> 0 where
+                found).
+            ids: (N,) track ids; a negative id (untracked) is not smoothed.
+            time: the frame's time in seconds.
+
+        Returns:
+            (N, K, 3) float32: a copy of ``points`` with the x, y of found
+            keypoints filtered; missing keypoints and the third values
+            unchanged.  People absent from this frame lose their filter.
+        """
+        points = np.asarray(points, np.float32)
+        out = points.copy()
+        filters: Dict[int, OneEuroFilter] = {}
+        for row, person in enumerate(np.asarray(ids, np.int64).tolist()):
+            if person < 0 or person in filters:
+                continue
+            one = self._filters.get(person) or OneEuroFilter(*self._settings)
+            found = points[row, :, 2] > 0
+            smoothed = one(points[row, :, :2], found, time)
+            out[row, found, :2] = smoothed[found]
+            filters[person] = one
+        self._filters = filters
+        return out
+
+    def forget(self) -> None:
+        """Drop every filter (a frame without this part)."""
+        self._filters = {}
+
+
 class PoseSmoother:
-    """Smooths the joints of tracked people from frame to frame.
+    """Smooths the keypoints of tracked people from frame to frame: body
+    joints (:meth:`update`), faces and hands (:meth:`update_parts`), or
+    all of a :class:`Detection` (:meth:`smooth`).
 
     Args:
         min_cutoff, beta, d_cutoff: the :class:`OneEuroFilter`'s.
@@ -121,8 +172,10 @@ class PoseSmoother:
 
     def __init__(self, min_cutoff: float = MIN_CUTOFF_HZ,
                  beta: float = BETA, d_cutoff: float = D_CUTOFF_HZ):
-        self._settings = (min_cutoff, beta, d_cutoff)
-        self._filters: Dict[int, OneEuroFilter] = {}
+        settings = (min_cutoff, beta, d_cutoff)
+        self._body = _PersonFilters(settings)
+        self._faces = _PersonFilters(settings)
+        self._hands = _PersonFilters(settings)
 
     def update(self, poses: np.ndarray, ids: np.ndarray,
                time: float) -> np.ndarray:
@@ -138,16 +191,52 @@ class PoseSmoother:
             joints filtered; missing joints and flags unchanged.  People
             absent from this frame lose their filter.
         """
-        poses = np.asarray(poses, np.float32)
-        out = poses.copy()
-        filters: Dict[int, OneEuroFilter] = {}
-        for row, person in enumerate(np.asarray(ids, np.int64).tolist()):
-            if person < 0 or person in filters:
-                continue
-            one = self._filters.get(person) or OneEuroFilter(*self._settings)
-            found = poses[row, :, 2] > 0
-            smoothed = one(poses[row, :, :2], found, time)
-            out[row, found, :2] = smoothed[found]
-            filters[person] = one
-        self._filters = filters
-        return out
+        return self._body.update(poses, ids, time)
+
+    def update_parts(self, faces: Optional[np.ndarray],
+                     hands: Optional[np.ndarray], ids: np.ndarray,
+                     time: float
+                     ) -> Tuple[Optional[np.ndarray], Optional[np.ndarray]]:
+        """The smoothed faces and hands of one frame, like :meth:`update`
+        (a keypoint of score 0 is missing: left as is, its filter
+        restarts).
+
+        Args:
+            faces: (N, 70, 3) float32 x, y, score, or None (not detected:
+                the face filters are dropped).
+            hands: (N, 2, 21, 3) float32 x, y, score of the (left, right)
+                hands, or None (likewise).
+            ids: (N,) track ids; a negative id (untracked) is not smoothed.
+            time: the frame's time in seconds.
+
+        Returns:
+            ``(faces, hands)``: smoothed copies of the same shapes, or None
+            where given None.
+        """
+        return (_update_part(self._faces, faces, ids, time),
+                _update_part(self._hands, hands, ids, time))
+
+    def smooth(self, detection: Detection, ids: np.ndarray,
+               time: float) -> Detection:
+        """``detection`` with its body joints, faces and hands smoothed
+        (:meth:`update`, :meth:`update_parts`); its other fields as they
+        are."""
+        faces, hands = self.update_parts(detection.faces, detection.hands,
+                                         ids, time)
+        return dataclasses.replace(
+            detection, poses=self.update(detection.poses, ids, time),
+            faces=faces, hands=hands)
+
+
+def _update_part(filters: _PersonFilters, points: Optional[np.ndarray],
+                 ids: np.ndarray, time: float) -> Optional[np.ndarray]:
+    """``filters.update`` of (N, ..., 3) ``points`` seen as (N, K, 3)
+    (both hands as one set of 42 keypoints), in their own shape; None, and
+    the filters dropped, for None."""
+    if points is None:
+        filters.forget()
+        return None
+    points = np.asarray(points, np.float32)
+    keypoints = int(np.prod(points.shape[1:-1]))    # explicit: N may be 0
+    flat = points.reshape(len(points), keypoints, points.shape[-1])
+    return filters.update(flat, ids, time).reshape(points.shape)

@@ -9,7 +9,8 @@ another (:class:`pose.video_io.VideoWriter`), so reading and writing overlap
 the network.  With ``every = N`` the network runs on every N-th frame and the
 frames between carry the last poses, so the output keeps the input's frame
 count and timing.  With ``batch = B`` the frames to detect are sent to the
-network B at a time (useful on a GPU).
+network B at a time (useful on a GPU), and each batch is decoded, tracked,
+drawn and written while the network runs on the next one.
 
 The loop checks a stop event between frames: a signal handler sets it, and
 the outputs are then closed properly with every frame processed so far.
@@ -98,8 +99,8 @@ class Outputs:
     """Where a run's frames go: the annotated video, the keypoint lines,
     the OpenPose keypoint frames, the keypoint table (each optional), and a
     window to show frames in; ``frame_size`` is (width, height).  With a
-    ``smoother`` the people's joints are smoothed over time before they
-    are drawn and written."""
+    ``smoother`` the people's joints, faces and hands are smoothed over time
+    before they are drawn and written."""
 
     def __init__(self, video: Optional[VideoWriter],
                  lines: Optional[KeypointLinesWriter],
@@ -150,9 +151,8 @@ class Outputs:
         if self.smoother is None or frame.image is None:
             return detection
         if self._smoothed[0] is not detection:
-            poses = self.smoother.update(detection.poses, ids, frame.time)
-            self._smoothed = (detection,
-                              dataclasses.replace(detection, poses=poses))
+            self._smoothed = (detection, self.smoother.smooth(
+                detection, ids, frame.time))
         return self._smoothed[1]
 
     def _write_documents(self, frame: Frame, detection: Detection,
@@ -181,13 +181,59 @@ def _naming(path: str) -> Iterator[None]:
         raise _write_error(path, error) from error
 
 
-def _detect(detectors: Detectors, tracker: PoseTracker,
-            frames: Sequence[Frame], summary: Summary):
-    """Detections and track ids of frames to process, in one batch."""
-    start, network = time.perf_counter(), detectors.body.network_seconds
-    detections = detectors.predict([f.image for f in frames])
-    summary.detection_seconds += time.perf_counter() - start
-    summary.network_seconds += detectors.body.network_seconds - network
+class _Stopwatch:
+    """Seconds spent waiting on the iterators it wraps."""
+
+    def __init__(self):
+        self.seconds = 0.0
+
+    def wrap(self, iterable) -> Iterator:
+        iterator = iter(iterable)
+        while True:
+            start = time.perf_counter()
+            try:
+                item = next(iterator)
+            except StopIteration:
+                return
+            finally:
+                self.seconds += time.perf_counter() - start
+            yield item
+
+
+def _batches(frames, every: int, batch: int, summary: Summary,
+             stopped: Callable[[], bool]
+             ) -> Iterator[Tuple[List[Tuple[Frame, bool]], List[np.ndarray]]]:
+    """The frames in runs that end with ``batch`` frames to detect (the
+    last run: with what is left), each as ``(entries, images)``:
+    ``(frame, detect it?)`` in order, and the images to detect.  Counts the
+    frames read and failed in ``summary``; ends after the frames in hand
+    once ``stopped()``."""
+    entries: List[Tuple[Frame, bool]] = []
+    images: List[np.ndarray] = []
+    first_index = None
+    for frame in frames:
+        if first_index is None:
+            first_index = frame.index
+        detect = (frame.image is not None
+                  and (frame.index - first_index) % every == 0)
+        summary.frames_read += 1
+        summary.frames_failed += frame.image is None
+        entries.append((frame, detect))
+        if detect:
+            images.append(frame.image)
+        if len(images) >= batch:
+            yield entries, images
+            entries, images = [], []
+        if stopped():
+            break
+    if entries:
+        yield entries, images
+
+
+def _track(tracker: PoseTracker, frames: Sequence[Frame],
+           detections: Sequence[Detection], summary: Summary
+           ) -> List[Tuple[Detection, np.ndarray]]:
+    """Detections of the frames processed, with their track ids."""
     results = []
     for frame, detection in zip(frames, detections):
         elapsed = (frame.index - summary.last_detected
@@ -208,15 +254,22 @@ def process_video(frames, detectors: Detectors, outputs: Outputs,
                   ) -> Summary:
     """Run detection over ``frames`` and write every frame to ``outputs``.
 
+    The frames to detect go to the network ``batch`` at a time through
+    :meth:`pose.options.Detectors.stream`, which runs the network on the
+    next batch while this one is decoded, tracked, drawn and written.
+
     Args:
         frames: iterable of :class:`pose.video_io.Frame` in order.
         detectors: the body detector with the face and hand ones, if any
-            (anything with ``predict(images)`` and ``body.network_seconds``).
+            (anything with ``stream(batches)``, as
+            :meth:`pose.options.Detectors.stream`, and
+            ``body.network_seconds``).
         outputs: where annotated frames and keypoint lines go.
         every: run the network on every ``every``-th frame (counted from the
             first frame), carrying the last poses in between.
         batch: frames sent to the network together.
-        stop: when set, the loop ends after the frames in hand.
+        stop: when set, the loop ends after the frames in hand (at most the
+            batch in the network).
         progress: a tqdm-like object (``update(n)``, ``set_postfix``).
         summary: the summary to fill in (a new one when None).
 
@@ -226,15 +279,18 @@ def process_video(frames, detectors: Detectors, outputs: Outputs,
     summary = Summary() if summary is None else summary
     tracker = PoseTracker()
     started = time.perf_counter()
-    pending: List[Tuple[Frame, bool]] = []   # (frame, detect it?) to write
+    network = detectors.body.network_seconds
     last = (_NO_PEOPLE, _NO_IDS)
+    reading, detecting = _Stopwatch(), _Stopwatch()
 
-    def flush():
-        nonlocal last
-        to_detect = [frame for frame, detect in pending if detect]
-        results = iter(_detect(detectors, tracker, to_detect, summary)
-                       if to_detect else ())
-        for frame, detect in pending:
+    def stopped() -> bool:
+        return (stop is not None and stop.is_set()) or outputs.user_quit
+
+    runs = reading.wrap(_batches(frames, every, batch, summary, stopped))
+    for entries, detections in detecting.wrap(detectors.stream(runs)):
+        detected = [frame for frame, detect in entries if detect]
+        results = iter(_track(tracker, detected, detections, summary))
+        for frame, detect in entries:
             if detect:
                 last = next(results)
             current = last if frame.image is not None else (_NO_PEOPLE,
@@ -242,26 +298,10 @@ def process_video(frames, detectors: Detectors, outputs: Outputs,
             outputs.emit(frame, *current, carried=not detect)
             summary.last_time = frame.time
         if progress is not None:
-            progress.update(len(pending))
+            progress.update(len(entries))
             progress.set_postfix(people=len(last[0].poses), refresh=False)
-        pending.clear()
-
-    first_index, to_detect = None, 0      # frames pending for the network
-    for frame in frames:
-        if first_index is None:
-            first_index = frame.index
-        detect = (frame.image is not None
-                  and (frame.index - first_index) % every == 0)
-        summary.frames_read += 1
-        summary.frames_failed += frame.image is None
-        pending.append((frame, detect))
-        to_detect += detect
-        if to_detect >= batch:
-            flush()
-            to_detect = 0
-        if (stop is not None and stop.is_set()) or outputs.user_quit:
-            break
-    flush()
+    summary.detection_seconds += detecting.seconds - reading.seconds
+    summary.network_seconds += detectors.body.network_seconds - network
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -196,6 +196,15 @@ def test_detector_options_reach_the_detector(tmp_path, capsys, monkeypatch):
     assert code == 2 and len(errors_of(errors)) == 1
 
 
+@pytest.mark.parametrize('command', ['analyze', 'session'])
+def test_net_resolution_with_a_negative_width_needs_no_equals_sign(command):
+    first = (['clip.mp4', '--test', 'deep_squat', '--view', 'side']
+             if command == 'analyze' else ['manifest.csv', '--out', 'out'])
+    args = fms_analyzer.parse_args([command, *first, '--net-resolution',
+                                    '-1x256'])
+    assert (args.net_resolution, args.size) == ((None, 256), 256)
+
+
 def test_a_bad_size_is_refused_by_the_parser(tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:
         fms_analyzer.main(['analyze', 'clip.mp4', '--test', 'deep_squat',

@@ -79,6 +79,20 @@ def test_video_batches_on_gpu_match_the_cpu(tmp_path, synthesized_weights,
                                        q['pose_keypoints_2d'], atol=0.01)
 
 
+def test_the_network_clock_times_queued_passes_on_gpu(synthesized_weights):
+    """A stream queues each batch's network pass and reads the previous
+    batch meanwhile: the passes are timed by CUDA events, counted once
+    their results have been read."""
+    from pose.detector import PoseDetector
+    gpu = PoseDetector('posenet', synthesized_weights('posenet'), device=0)
+    frames = list(np.random.default_rng(6).integers(
+        0, 256, (4, 64, 96, 3), np.uint8))
+    out = list(gpu.stream([(k, frames[2 * k:2 * k + 2]) for k in range(2)]))
+    assert [k for k, _ in out] == [0, 1]
+    assert all(len(detections) == 2 for _, detections in out)
+    assert gpu.network_seconds > 0
+
+
 def test_hand_crops_go_in_one_batch_on_gpu(synthesized_weights):
     from pose.parts import HandDetector
     gpu = HandDetector(synthesized_weights('handnet'), device=0)

@@ -136,6 +136,21 @@ def test_size_must_be_a_multiple_of_the_stride(capsys):
     assert 'multiple of 8' in capsys.readouterr().err
 
 
+def test_net_resolution_with_a_negative_width_needs_no_equals_sign():
+    args = pose_detector.parse_args(['posenet', 'w.npz', '--img', 'a.jpg',
+                                     '--net-resolution', '-1x256'])
+    assert (args.net_resolution, args.size) == ((None, 256), 256)
+
+
+def test_a_bad_net_resolution_is_one_line(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        pose_detector.parse_args(['posenet', 'w.npz', '--img', 'a.jpg',
+                                  '--net-resolution', '-1x250'])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith('pose_detector.py: error: --net-resolution')
+
+
 @pytest.mark.parametrize('precision', ['tf32', 'float16'])
 def test_reduced_precision_on_the_cpu_is_one_line(tmp_path, capsys, weights,
                                                   precision):

@@ -408,8 +408,18 @@ def test_detector_options_as_openpose_names_them(args, expected):
             options.number_people_max) == expected
 
 
+@pytest.mark.parametrize('value', ['-1x256', '=-1x256'])
+def test_net_resolution_with_a_negative_width_needs_no_equals_sign(value):
+    words = (['--net-resolution' + value] if value.startswith('=')
+             else ['--net-resolution', value])
+    options = video_options(video_pose_detector.parse_args(
+        ['--video', 'a.mp4', *words]))
+    assert (options.size, options.net_width) == (256, None)
+
+
 @pytest.mark.parametrize('args, words', [
     (['--net-resolution', '656x368', '--size', '256'], 'differ'),
+    (['--net-resolution', '-1x250'], 'multiples of 8'),
     (['--net-resolution', '650x368'], 'multiples of 8'),
     (['--net-resolution', 'wide'], 'WxH'),
     (['--number-people-max', '0'], 'at least 1'),

@@ -20,6 +20,7 @@ from pose.batch_manifest import (FORMAT, MANIFEST_NAME, ManifestError,
                                  read_manifest)
 from pose.options import VideoOptions, load_detectors
 from pose.video_pipeline import run_video
+from tests.fixtures.detectors import before_each_batch
 from tests.video_clips import count_frames, make_clip
 
 SIZE = 64             # a small network input keeps the CPU fast
@@ -55,14 +56,12 @@ class Counting:
     def __call__(self, options):
         self.loads += 1
         detectors = load_detectors(options)
-        inner_predict = detectors.predict
 
-        def predict(images):
+        def count(images):
             self.calls += 1
             if self.on_predict:
                 self.on_predict(self.calls)
-            return inner_predict(images)
-        detectors.predict = predict
+        before_each_batch(detectors, count)
         return detectors
 
 

@@ -18,7 +18,8 @@ from tests.fixtures import ground_truth_maps as sm
 from pose.decode import (JOINT_FOUND, JOINT_MISSING, REDUNDANT_LIMBS, People,
                          assemble_people, decode_poses, filter_people,
                          find_peaks, find_smoothed_peaks, gaussian_kernel,
-                         limb_candidates, match_limbs, smooth_heatmaps)
+                         limb_candidates, limb_pairs, match_limbs,
+                         sample_pafs, sample_pixels, smooth_heatmaps)
 
 #: Largest distance in pixels between a decoded joint and the true one.
 TOLERANCE = 2.0
@@ -587,3 +588,60 @@ def test_wrong_map_shapes_are_refused(heatmap_shape, paf_shape):
     with pytest.raises(ValueError, match='must be'):
         decode_poses(np.zeros(heatmap_shape, np.float32),
                      np.zeros(paf_shape, np.float32))
+
+
+# ---------------------------------------------------------------------------
+# The PAF samples of every limb in one gather
+# ---------------------------------------------------------------------------
+
+def test_pafs_are_read_at_each_limbs_pixels_from_its_own_channels():
+    """Limb by limb (the CPU) and in one gather (the GPU's
+    :func:`pose.device_maps.sample_pafs`, here on NumPy): the same
+    samples."""
+    from pose import device_maps
+    rng = np.random.default_rng(5)
+    pafs = rng.standard_normal((38, 30, 40)).astype(np.float32)
+    peaks = [np.column_stack([rng.uniform(0, 40, k), rng.uniform(0, 30, k),
+                              np.ones(k)]).astype(np.float32)
+             for k in rng.integers(0, 4, NUM_JOINTS)]
+    pairs = [limb_pairs(peaks[a], peaks[b]) for a, b in LIMBS]
+    pixels = [sample_pixels(p, 10, (30, 40)) for p in pairs]
+    assert sum(len(p.length) for p in pairs) > 0
+    for reader in (sample_pafs, device_maps.sample_pafs):
+        for (cx, cy), (y, x), (got_x, got_y) in zip(
+                LIMB_PAF_CHANNELS, pixels, reader(pafs, pixels)):
+            assert got_x.shape == got_y.shape == y.shape
+            np.testing.assert_array_equal(got_x, pafs[cx][y, x])
+            np.testing.assert_array_equal(got_y, pafs[cy][y, x])
+
+
+def test_no_pairs_read_nothing():
+    from pose import device_maps
+    empty = np.zeros((0, 3), np.float32)
+    pairs = [limb_pairs(empty, empty) for _ in LIMBS]
+    pixels = [sample_pixels(p, 10, (30, 40)) for p in pairs]
+    pafs = np.ones((38, 30, 40), np.float32)
+    for reader in (sample_pafs, device_maps.sample_pafs):
+        assert [(x.shape, y.shape) for x, y in reader(pafs, pixels)] == [
+            ((0, 10), (0, 10))] * len(LIMBS)
+
+
+def test_limbs_are_read_in_groups_of_bounded_pairs(monkeypatch):
+    """Maps with many peaks are read limb by limb (memory of one limb's
+    pairs), with the same people as one gather for all limbs."""
+    from pose import decode
+    heatmaps, pafs = sm.ground_truth_maps(sm.five_people(), (368, 656))
+    together = decode_poses(heatmaps, pafs)
+    peaks = find_smoothed_peaks(heatmaps, DEFAULT_PARAMS.gaussian_sigma,
+                                DEFAULT_PARAMS.peak_threshold)
+    assert decode._gather_groups(peaks) == [list(range(len(LIMBS)))]
+    monkeypatch.setattr(decode, 'PAIRS_PER_GATHER', 30)
+    groups = decode._gather_groups(peaks)
+    assert sum(groups, []) == list(range(len(LIMBS))) and len(groups) > 5
+    for group in groups:
+        pairs = [len(peaks[LIMBS[k][0]]) * len(peaks[LIMBS[k][1]])
+                 for k in group]
+        assert len(group) == 1 or sum(pairs) <= 30
+    apart = decode_poses(heatmaps, pafs)
+    np.testing.assert_array_equal(apart.poses, together.poses)
+    np.testing.assert_array_equal(apart.scores, together.scores)

@@ -265,14 +265,9 @@ def test_a_batch_gives_the_results_of_single_images(real_detector):
 
 class _NumpyDevice:
     """Chainer's CPU device standing in for a GPU, so that the detector's
-    device-side branch (maps upsampled and searched for peaks where the
-    network left them) runs here on NumPy arrays."""
+    device-side branch (maps upsampled, searched for peaks and their PAFs
+    read where the network left them) runs here on NumPy arrays."""
     xp = np
-
-    class device:
-        @staticmethod
-        def synchronize():
-            pass
 
     @staticmethod
     def send(array):
@@ -301,3 +296,65 @@ def test_device_side_decoding_equals_the_cpu_path(detector, monkeypatch,
         np.testing.assert_allclose(a.poses, b.poses, atol=1e-3)
         np.testing.assert_allclose(a.scores, b.scores, rtol=1e-4)
         np.testing.assert_allclose(a.confidences, b.confidences, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------
+# A stream of batches: each decoded while the network runs on the next
+# ---------------------------------------------------------------------------
+
+def test_a_stream_gives_each_batch_what_predict_gives(detector):
+    shape = (300, 500)
+    truth = people_in(shape)
+    detector.params = small_params(input_height=304)
+    detector.model = GroundTruthNet(truth, shape[0])
+    frames = [np.zeros(shape + (3,), np.uint8)] * 2
+    small = [np.zeros((150, 250, 3), np.uint8)]     # its own size and pass
+    batches = [('a', frames), ('b', small + frames), ('c', []), ('d', small)]
+    streamed = list(detector.stream(iter(batches)))
+    assert [payload for payload, _ in streamed] == ['a', 'b', 'c', 'd']
+    for (_, images), (_, detections) in zip(batches, streamed):
+        assert len(detections) == len(images)
+        for image, detection in zip(images, detections):
+            [alone] = detector.predict([image])
+            assert len(detection.poses) == len(truth)
+            np.testing.assert_array_equal(detection.poses, alone.poses)
+            np.testing.assert_array_equal(detection.scores, alone.scores)
+
+
+def test_a_stream_starts_the_next_batch_before_handing_one_out(
+        detector, monkeypatch):
+    """The order that lets a GPU work while the host decodes: batch k+1 is
+    prepared while the device still runs batch k, batch k's maps are read,
+    batch k+1 is started, and only then is batch k decoded and handed out
+    (which the caller then uses while the device runs)."""
+    events = []
+
+    def spy(name, method):
+        def recorded(self, *args):
+            events.append(name)
+            return method(self, *args)
+        monkeypatch.setattr(PoseDetector, name, recorded)
+    for name in ('_prepare', '_evidence', '_launch', '_poses'):
+        spy(name, getattr(PoseDetector, name))
+    shape = (120, 160)
+    detector.model = GroundTruthNet(people_in(shape), shape[0])
+    batches = ((k, [np.zeros(shape + (3,), np.uint8)]) for k in range(3))
+    for k, _ in detector.stream(batches):
+        events.append(f'out {k}')
+    assert events == [
+        '_prepare', '_launch',
+        '_prepare', '_evidence', '_launch', '_poses', 'out 0',
+        '_prepare', '_evidence', '_launch', '_poses', 'out 1',
+        '_evidence', '_poses', 'out 2']
+
+
+def test_the_network_clock_counts_each_pass(detector):
+    shape = (120, 160)
+    detector.model = GroundTruthNet(people_in(shape), shape[0])
+    assert detector.network_seconds == 0
+    detector.predict([np.zeros(shape + (3,), np.uint8)])
+    once = detector.network_seconds
+    assert once > 0 and len(detector.model.calls) == 1
+    list(detector.stream([(0, [np.zeros(shape + (3,), np.uint8)])] * 2))
+    assert detector.network_seconds > once
+    assert len(detector.model.calls) == 3

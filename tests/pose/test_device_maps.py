@@ -46,3 +46,18 @@ def test_peaks_equal_the_cpu_paths():
     assert sum(len(p) for p in got) >= 5 * 17
     for mine, theirs in zip(got, expected):
         np.testing.assert_array_equal(mine, theirs)
+
+
+def test_map_evidence_on_the_device_decodes_as_the_cpu_path():
+    """Peaks, PAF samples and matches read by the device functions (here on
+    NumPy) give the people of :func:`pose.decode.decode_poses`."""
+    truth = ground_truth_maps.five_people()
+    heatmaps, pafs = ground_truth_maps.ground_truth_maps(truth, (368, 656))
+    evidence = device_maps.map_evidence(np.concatenate([heatmaps, pafs]))
+    got = decode.poses_from_evidence(evidence)
+    expected = decode.decode_poses(heatmaps, pafs)
+    assert len(got.poses) == len(truth)
+    np.testing.assert_array_equal(got.poses, expected.poses)
+    np.testing.assert_array_equal(got.scores, expected.scores)
+    assert all(len(m) <= min(len(evidence.peaks[a]), len(evidence.peaks[b]))
+               for m, (a, b) in zip(evidence.matches, decode.LIMBS))

@@ -510,6 +510,56 @@ def test_keypoint_frames_keep_other_files_of_the_folder(tmp_path):
                                             'notes.txt']
 
 
+def test_a_new_keypoint_folder_is_the_temporary_one_renamed(tmp_path):
+    folder = tmp_path / 'clip_json'
+    with keypoints.KeypointFramesWriter(str(folder), 'clip') as writer:
+        for index in range(3):
+            writer.write_frame(index, None)
+        temporary = os.stat(writer.temp_path).st_ino
+        writer.commit()
+    assert os.stat(folder).st_ino == temporary      # one rename, whole
+    assert len(os.listdir(folder)) == 3
+    assert os.listdir(tmp_path) == ['clip_json']    # no temporary left
+
+
+def test_keypoint_frames_go_into_an_existing_folder_one_by_one(tmp_path):
+    folder = tmp_path / 'json'
+    folder.mkdir()
+    (folder / 'notes.txt').write_text('mine')
+    (folder / 'cam_000000000007_keypoints.json').write_text('old')
+    existing = os.stat(folder).st_ino
+    with keypoints.KeypointFramesWriter(str(folder), 'cam') as writer:
+        writer.write_frame(7, None)
+        writer.write_frame(8, None)
+        writer.commit()
+    assert os.stat(folder).st_ino == existing
+    assert sorted(os.listdir(folder)) == ['cam_000000000007_keypoints.json',
+                                          'cam_000000000008_keypoints.json',
+                                          'notes.txt']
+    assert (folder / 'notes.txt').read_text() == 'mine'
+    assert json.loads((folder / 'cam_000000000007_keypoints.json')
+                      .read_text())['people'] == []
+    assert os.listdir(tmp_path) == ['json']         # no temporary left
+
+
+def test_a_keypoint_folder_made_before_the_rename_keeps_its_files(
+        tmp_path, monkeypatch):
+    folder = tmp_path / 'json'
+    rename = os.rename
+
+    def made_meanwhile(source, destination):
+        folder.mkdir()
+        (folder / 'notes.txt').write_text('mine')
+        rename(source, destination)
+    monkeypatch.setattr(keypoints.os, 'rename', made_meanwhile)
+    with keypoints.KeypointFramesWriter(str(folder), 'cam') as writer:
+        writer.write_frame(0, None)
+        writer.commit()
+    assert sorted(os.listdir(folder)) == ['cam_000000000000_keypoints.json',
+                                          'notes.txt']
+    assert os.listdir(tmp_path) == ['json']
+
+
 def test_aborted_keypoint_frames_leave_nothing(tmp_path):
     folder = tmp_path / 'new' / 'deeper'
     with keypoints.KeypointFramesWriter(str(folder), 'clip') as writer:

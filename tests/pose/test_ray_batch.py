@@ -21,6 +21,7 @@ from pose.batch import (DONE, FAILED, STOPPED, BatchRequest, LocalRunner,
                         run_batch)
 from pose.options import VideoOptions, load_detectors
 from tests.conftest import SLIM_SPECS
+from tests.fixtures.detectors import before_each_batch
 from tests.video_clips import count_frames, make_clip
 
 ray = pytest.importorskip(
@@ -54,13 +55,11 @@ def slow_detectors(options, marks):
     """The slim networks, sleeping per frame; the first frame of each video
     writes ``marks/<pid>`` (this process is inside a video)."""
     detectors = slim_detectors(options)
-    predict = detectors.predict
 
-    def slow_predict(images):
+    def slow(images):
         open(os.path.join(marks, str(os.getpid())), 'w').close()
         time.sleep(FRAME_SLEEP * len(images))
-        return predict(images)
-    detectors.predict = slow_predict
+    before_each_batch(detectors, slow)
     return detectors
 
 
@@ -68,13 +67,11 @@ def deadly_detectors(options):
     """The slim networks, whose process dies (SIGKILL, as the kernel's OOM
     killer does it) on a frame :data:`DEADLY_WIDTH` pixels wide."""
     detectors = slim_detectors(options)
-    predict = detectors.predict
 
-    def deadly_predict(images):
-        if images[0].shape[1] == DEADLY_WIDTH:
+    def deadly(images):
+        if images and images[0].shape[1] == DEADLY_WIDTH:
             os.kill(os.getpid(), signal.SIGKILL)
-        return predict(images)
-    detectors.predict = deadly_predict
+    before_each_batch(detectors, deadly)
     return detectors
 
 

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from pose.detection import Detection
 from pose.smoothing import OneEuroFilter, PoseSmoother, smoothing_factor
 
 FPS = 30.0
@@ -79,3 +80,95 @@ def test_untracked_people_pass_through():
     smoother = PoseSmoother()
     smoother.update(poses_at(0.0), [-1], 0.0)
     np.testing.assert_array_equal(smoother.update(poses, [-1], 0.1), poses)
+
+
+# -- faces and hands -----------------------------------------------------------
+
+FACE_POINTS = 70
+HAND_POINTS = 21
+
+
+def faces_at(xy, score=1.0):
+    """(1, 70, 3) faces with every keypoint at ``xy``."""
+    faces = np.zeros((1, FACE_POINTS, 3), np.float32)
+    faces[0, :, :2], faces[0, :, 2] = xy, score
+    return faces
+
+
+def hands_at(left_xy, right_xy):
+    """(1, 2, 21, 3) hands, the (left, right) keypoints at ``left_xy`` and
+    ``right_xy``; None: that hand not found (all 0)."""
+    hands = np.zeros((1, 2, HAND_POINTS, 3), np.float32)
+    for side, xy in enumerate((left_xy, right_xy)):
+        if xy is not None:
+            hands[0, side, :, :2], hands[0, side, :, 2] = xy, 0.8
+    return hands
+
+
+def test_faces_and_hands_are_smoothed_per_id():
+    smoother = PoseSmoother()
+    smoother.update_parts(faces_at(0.0), hands_at(0.0, 100.0), [1], 0.0)
+    faces, hands = smoother.update_parts(faces_at(50.0),
+                                         hands_at(50.0, 150.0), [1], 1 / FPS)
+    assert faces.shape == (1, FACE_POINTS, 3)
+    assert hands.shape == (1, 2, HAND_POINTS, 3)
+    assert np.all((0 < faces[0, :, :2]) & (faces[0, :, :2] < 50))
+    assert np.all((0 < hands[0, 0, :, :2]) & (hands[0, 0, :, :2] < 50))
+    assert np.all((100 < hands[0, 1, :, :2]) & (hands[0, 1, :, :2] < 150))
+    np.testing.assert_array_equal(faces[..., 2], 1.0)      # scores kept
+    np.testing.assert_array_equal(hands[..., 2], np.float32(0.8))
+
+
+def test_a_missing_hand_stays_missing_and_restarts():
+    smoother = PoseSmoother()
+    smoother.update_parts(None, hands_at(0.0, 0.0), [1], 0.0)
+    _, gone = smoother.update_parts(None, hands_at(None, 50.0), [1], 1 / FPS)
+    np.testing.assert_array_equal(gone[0, 0], 0)           # left: as is
+    assert np.all(gone[0, 1, :, 0] < 50)                   # right: smoothed
+    _, back = smoother.update_parts(None, hands_at(80.0, 80.0), [1],
+                                    2 / FPS)
+    np.testing.assert_array_equal(back[0, 0, :, :2], 80)   # restarts
+    assert np.all(back[0, 1, :, 0] < 80)
+
+
+def test_frames_without_faces_drop_the_face_filters():
+    smoother = PoseSmoother()
+    smoother.update_parts(faces_at(0.0), None, [1], 0.0)
+    assert smoother.update_parts(None, None, [1], 1 / FPS) == (None, None)
+    faces, _ = smoother.update_parts(faces_at(60.0), None, [1], 2 / FPS)
+    np.testing.assert_array_equal(faces[0, :, :2], 60)     # a new start
+
+
+def test_parts_and_body_keep_their_own_filters():
+    smoother = PoseSmoother()
+    smoother.update(poses_at(0.0), [1], 0.0)
+    smoother.update_parts(faces_at(500.0), None, [1], 0.0)
+    faces, _ = smoother.update_parts(faces_at(510.0), None, [1], 1 / FPS)
+    poses = smoother.update(poses_at(10.0), [1], 1 / FPS)
+    assert 500 < faces[0, 0, 0] < 510 and 0 < poses[0, 0, 0] < 10
+
+
+def test_no_people_with_faces_and_hands_asked_for():
+    smoother = PoseSmoother()
+    faces, hands = smoother.update_parts(
+        np.zeros((0, FACE_POINTS, 3), np.float32),
+        np.zeros((0, 2, HAND_POINTS, 3), np.float32), [], 0.0)
+    assert faces.shape == (0, FACE_POINTS, 3)
+    assert hands.shape == (0, 2, HAND_POINTS, 3)
+
+
+def test_a_detection_is_smoothed_whole():
+    smoother = PoseSmoother()
+
+    def detection(xy):
+        return Detection(poses_at(xy), np.array([0.9], np.float32),
+                         np.ones((1, JOINTS), np.float32), faces_at(xy),
+                         hands_at(xy, xy))
+    smoother.smooth(detection(0.0), [4], 0.0)
+    raw = detection(30.0)
+    out = smoother.smooth(raw, [4], 1 / FPS)
+    for smoothed in (out.poses[0, :, 0], out.faces[0, :, 0],
+                     out.hands[0, :, :, 0]):
+        assert np.all((0 < smoothed) & (smoothed < 30))
+    assert out.scores is raw.scores and out.confidences is raw.confidences
+    np.testing.assert_array_equal(raw.poses[0, :, 0], 30)  # not modified
