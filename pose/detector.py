@@ -379,12 +379,12 @@ class PoseDetector:
         For each batch the images are prepared on the host (while the
         device still runs the previous batch), the previous batch's maps
         are read (upsampled, peaks found, limbs scored and matched: small
-        results on the host), the network is started on this batch, and only then
-        is the previous batch decoded and handed out: on a GPU the
-        decoding, and whatever the caller does with the people before it
-        asks for the next batch (assembling the people, tracking, drawing,
-        writing), overlap the network.  On the CPU
-        everything runs in turn, with the same results.
+        results on the host), the network is started on this batch, and
+        only then are the previous batch's people assembled and handed
+        out: on a GPU that, and whatever the caller does with the people
+        before it asks for the next batch (tracking, drawing, writing),
+        overlap the network.  On the CPU everything runs in turn, with the
+        same results.
 
         Args:
             batches: ``(payload, images)`` pairs: anything the caller wants

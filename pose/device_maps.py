@@ -4,8 +4,9 @@ On a GPU the maps stay on the device: upsampling and smoothing are written
 as matrix products (one small matrix per axis), which a GPU runs in well
 under a millisecond, the peaks are found there, and the part affinity
 fields are read there at the points of the line integrals
-(:func:`map_evidence`); only the peaks and those samples come to the host.  The same functions run on NumPy arrays, which is how
-the tests compare them with the OpenCV operations of the CPU path
+(:func:`map_evidence`); only the peaks and those samples come to the host.
+The same functions run on NumPy arrays, which is how the tests compare
+them with the OpenCV operations of the CPU path
 (:func:`pose.detector.upsample_maps`, :func:`pose.decode.smooth_heatmaps`).
 """
 from __future__ import annotations
@@ -145,7 +146,7 @@ def find_peaks(heatmaps, sigma: float, threshold: float
 
 def sample_pafs(pafs, pixels: Sequence[Tuple[np.ndarray, np.ndarray]],
                 channels: Sequence[Tuple[int, int]] = entity.LIMB_PAF_CHANNELS
-                ) -> List[np.ndarray]:
+                ) -> List[Tuple[np.ndarray, np.ndarray]]:
     """:func:`pose.decode.sample_pafs` for (38, H, W) maps on any device:
     one gather there, and only the samples come to the host."""
     xp = chainer.backend.get_array_module(pafs)
@@ -158,9 +159,9 @@ def sample_pafs(pafs, pixels: Sequence[Tuple[np.ndarray, np.ndarray]],
 def map_evidence(maps, params: entity.InferenceParams = entity.DEFAULT_PARAMS
                  ) -> decode.MapEvidence:
     """What decoding needs from one image's (19 + 38, H, W) final maps
-    (heatmaps, then PAFs) on the maps' device: the peaks (:func:`find_peaks`)
-    and the PAF samples along every candidate limb
-    (:func:`sample_pafs`), on the host."""
+    (heatmaps, then PAFs) on the maps' device: the peaks
+    (:func:`find_peaks`) and each limb's matches, scored from the PAF
+    samples along its candidate pairs (:func:`sample_pafs`), on the host."""
     heatmaps, pafs = maps[:entity.NUM_HEATMAPS], maps[entity.NUM_HEATMAPS:]
     peaks = find_peaks(heatmaps, params.gaussian_sigma, params.peak_threshold)
     return decode.map_evidence(peaks, pafs, params, sample=sample_pafs)
