@@ -15,9 +15,7 @@ The steps follow the original models' training and the authors' demo:
 """
 from __future__ import annotations
 
-import contextlib
 import itertools
-import time
 from typing import (Any, Iterable, Iterator, List, NamedTuple, Sequence,
                     Tuple)
 
@@ -32,6 +30,7 @@ from models import precision as precisions
 from models.convert import load_network
 from models.fetch import default_weights
 from pose import decode, device_maps
+from pose.gpu_queue import NetworkClock, ReadStream
 from pose.detection import Detection
 
 
@@ -145,49 +144,13 @@ def get_device(device: int) -> chainer.backend.Device:
 class _Group(NamedTuple):
     """A run of same-sized images of a batch on its way through the
     network: ``count`` images of (H, W) ``image_size``; ``per_scale`` holds
-    per search scale ``(array, scaled_size)``, the input, then the maps."""
+    per search scale ``(array, scaled_size)``, the input, then the maps;
+    ``ready`` marks the end of the batch's network passes on a GPU
+    (:meth:`pose.gpu_queue.ReadStream.mark`)."""
     count: int
     image_size: Tuple[int, int]
     per_scale: list
-
-
-class NetworkClock:
-    """Seconds spent in the network's passes.
-
-    On the CPU a pass is timed by the wall clock.  On a GPU, where passes
-    are queued and overlap the host's work, CUDA events are recorded around
-    each pass and its device time is added by :meth:`settle`, once the
-    results have been waited for.
-    """
-
-    def __init__(self, gpu: bool):
-        self.seconds = 0.0
-        self._gpu = gpu
-        self._pending: list = []       # (start, end) events not yet added
-
-    @contextlib.contextmanager
-    def timing(self) -> Iterator[None]:
-        """Times the block: the work it runs, or queues on the GPU."""
-        if not self._gpu:
-            start = time.perf_counter()
-            yield
-            self.seconds += time.perf_counter() - start
-            return
-        cuda = chainer.backends.cuda.cupy.cuda
-        start, end = cuda.Event(), cuda.Event()
-        start.record()
-        yield
-        end.record()
-        self._pending.append((start, end))
-
-    def settle(self) -> None:
-        """Add the device time of the passes timed so far (waiting for
-        them to finish)."""
-        for start, end in self._pending:
-            end.synchronize()
-            self.seconds += chainer.backends.cuda.cupy.cuda.get_elapsed_time(
-                start, end) / 1000
-        self._pending.clear()
+    ready: Any = None
 
 
 class PoseDetector:
@@ -235,6 +198,7 @@ class PoseDetector:
         #: benchmarks (:attr:`network_seconds`).
         self.clock = NetworkClock(self.device.xp is not np)
         self.device.use()
+        self._reading = ReadStream(self.device.xp is not np)
         self.model.to_device(self.device)
         precisions.set_precision(self.model, precision)
 
@@ -294,7 +258,7 @@ class PoseDetector:
         x, scaled_size = self._inputs(images, scale)
         with self.clock.timing():
             heatmaps, pafs = self._network(self._send(x))
-        self.clock.settle()
+        self.clock.settle(wait=True)
         return heatmaps, pafs, scaled_size
 
     def _prepare(self, images: Sequence[np.ndarray]) -> List[_Group]:
@@ -312,7 +276,8 @@ class PoseDetector:
     def _launch(self, groups: List[_Group]) -> List[_Group]:
         """Run the network on prepared groups: ``per_scale`` then holds the
         final (N, 19 + 38, h', w') maps (heatmaps, then PAFs) on the
-        device, and on a GPU the work is queued, not waited for."""
+        device; on a GPU the work is queued, not waited for, and ``ready``
+        marks its end."""
         # Every input is sent first: a copy from the host waits for the
         # device's queued work.
         with self.clock.timing():
@@ -328,7 +293,8 @@ class PoseDetector:
                         [heatmaps[-1], pafs[-1]], axis=1)
                 per_scale.append((both, scaled_size))
             launched.append(group._replace(per_scale=per_scale))
-        return launched
+        ready = self._reading.mark()
+        return [group._replace(ready=ready) for group in launched]
 
     def _image_maps(self, groups: List[_Group]) -> Iterator:
         """Per image of launched groups, in turn, its final (19 + 38, H, W)
@@ -344,12 +310,14 @@ class PoseDetector:
                     for maps, scaled_size in group.per_scale])
 
     def _evidence(self, groups: List[_Group]) -> List[decode.MapEvidence]:
-        """Per image of launched groups, :meth:`_read_maps` of its maps;
-        waits for the device."""
+        """Per image of launched groups, :meth:`_read_maps` of its maps.
+        On a GPU the maps are read on the read stream once the groups'
+        passes are done, while later passes run."""
         evidence = []
-        for both in self._image_maps(groups):
-            evidence.append(self._read_maps(both))
-            del both            # before the next image's maps are made
+        with self._reading.after(groups[-1].ready if groups else None):
+            for both in self._image_maps(groups):
+                evidence.append(self._read_maps(both))
+                del both        # before the next image's maps are made
         self.clock.settle()
         return evidence
 
@@ -376,15 +344,15 @@ class PoseDetector:
         """Find the people of a stream of image batches, decoding each
         batch on the host while the network runs on the next.
 
-        For each batch the images are prepared on the host (while the
-        device still runs the previous batch), the previous batch's maps
-        are read (upsampled, peaks found, limbs scored and matched: small
-        results on the host), the network is started on this batch, and
-        only then are the previous batch's people assembled and handed
-        out: on a GPU that, and whatever the caller does with the people
-        before it asks for the next batch (tracking, drawing, writing),
-        overlap the network.  On the CPU everything runs in turn, with the
-        same results.
+        For each batch the images are prepared on the host (while a GPU
+        still runs the previous batch) and the network is started on them;
+        only then are the previous batch's maps read (upsampled, peaks
+        found, limbs scored and matched: :meth:`_evidence`, on a stream of
+        its own) and its people assembled and handed out.  On a GPU that
+        reading, and whatever the caller does with the people before it
+        asks for the next batch (tracking, drawing, writing), overlap the
+        network's pass on this batch.  On the CPU everything runs in turn,
+        with the same results.
 
         Args:
             batches: ``(payload, images)`` pairs: anything the caller wants
@@ -398,11 +366,9 @@ class PoseDetector:
         """
         in_flight = None           # (payload, launched groups)
         for payload, images in batches:
-            prepared = self._prepare(images)
-            evidence = self._evidence(in_flight[1]) if in_flight else None
-            launched = self._launch(prepared)
+            launched = self._launch(self._prepare(images))
             if in_flight:
-                yield in_flight[0], self._poses(evidence)
+                yield in_flight[0], self._poses(self._evidence(in_flight[1]))
             in_flight = (payload, launched)
         if in_flight:
             yield in_flight[0], self._poses(self._evidence(in_flight[1]))

@@ -324,9 +324,9 @@ def test_a_stream_gives_each_batch_what_predict_gives(detector):
 def test_a_stream_starts_the_next_batch_before_handing_one_out(
         detector, monkeypatch):
     """The order that lets a GPU work while the host decodes: batch k+1 is
-    prepared while the device still runs batch k, batch k's maps are read,
-    batch k+1 is started, and only then is batch k decoded and handed out
-    (which the caller then uses while the device runs)."""
+    prepared while the device still runs batch k and started, and only
+    then are batch k's maps read (on a stream of their own) and its people
+    handed out (which the caller then uses while the device runs)."""
     events = []
 
     def spy(name, method):
@@ -343,8 +343,8 @@ def test_a_stream_starts_the_next_batch_before_handing_one_out(
         events.append(f'out {k}')
     assert events == [
         '_prepare', '_launch',
-        '_prepare', '_evidence', '_launch', '_poses', 'out 0',
-        '_prepare', '_evidence', '_launch', '_poses', 'out 1',
+        '_prepare', '_launch', '_evidence', '_poses', 'out 0',
+        '_prepare', '_launch', '_evidence', '_poses', 'out 1',
         '_evidence', '_poses', 'out 2']
 
 
