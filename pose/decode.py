@@ -666,12 +666,13 @@ class MapEvidence(NamedTuple):
 
 
 #: Most candidate pairs whose PAF samples are read together (one gather on
-#: a GPU; the pairs, pixels and samples take about 300 bytes a pair): an
-#: image with a few people reads all its limbs at once, while maps with
-#: thousands of peaks (untrained weights) are read limb by limb, each
-#: limb's pairs freed before the next, so memory stays that of the largest
-#: limb.
-PAIRS_PER_GATHER = 2 ** 16
+#: a GPU; on the CPU, reading a sample from the network's maps
+#: (:class:`pose.device_maps.UpsampledField`) takes two rows of the map's
+#: height, so about 8 KB a pair at input height 368): an image with a few
+#: people reads all its limbs at once, while maps with thousands of peaks
+#: (untrained weights) are read limb by limb, each limb's pairs freed
+#: before the next, so memory stays that of the largest limb.
+PAIRS_PER_GATHER = 2 ** 14
 
 
 def map_evidence(peaks: Sequence[np.ndarray], pafs,

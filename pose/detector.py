@@ -141,6 +141,21 @@ def get_device(device: int) -> chainer.backend.Device:
     return chainer.get_device(f'@cupy:{device}')
 
 
+#: Most bytes of joint maps at image resolution upsampled at once on the
+#: CPU: all 18 for a video frame, fewer at a time for a large photo (a
+#: 24-megapixel one's 18 maps would take 1.7 GB).
+JOINT_MAP_BYTES = 1 << 28
+
+
+def joint_chunks(image_size: Tuple[int, int]) -> List[slice]:
+    """The 18 joint channels in runs whose maps at ``image_size`` (H, W)
+    take at most :data:`JOINT_MAP_BYTES` (one channel at least)."""
+    per_map = 4 * image_size[0] * image_size[1]
+    step = max(1, min(entity.NUM_JOINTS, JOINT_MAP_BYTES // per_map))
+    return [slice(first, min(first + step, entity.NUM_JOINTS))
+            for first in range(0, entity.NUM_JOINTS, step)]
+
+
 class _Group(NamedTuple):
     """A run of same-sized images of a batch on its way through the
     network: ``count`` images of (H, W) ``image_size``; ``per_scale`` holds
@@ -310,29 +325,65 @@ class PoseDetector:
                     for maps, scaled_size in group.per_scale])
 
     def _evidence(self, groups: List[_Group]) -> List[decode.MapEvidence]:
-        """Per image of launched groups, :meth:`_read_maps` of its maps.
-        On a GPU the maps are read on the read stream once the groups'
-        passes are done, while later passes run."""
+        """Per image of launched groups, what decoding needs from its maps
+        (:class:`pose.decode.MapEvidence`: peaks and matched limbs, small
+        and on the host).
+
+        On a GPU each image's final maps are upsampled on the device, the
+        peaks found and the PAFs read there
+        (:func:`pose.device_maps.map_evidence`), on the read stream once
+        the groups' passes are done, while later passes run.  On the CPU
+        the full-size maps are never made (:meth:`_host_evidence`).
+        """
         evidence = []
         with self._reading.after(groups[-1].ready if groups else None):
-            for both in self._image_maps(groups):
-                evidence.append(self._read_maps(both))
-                del both        # before the next image's maps are made
+            if self.on_gpu:
+                for both in self._image_maps(groups):
+                    evidence.append(device_maps.map_evidence(both,
+                                                             self.params))
+                    del both    # before the next image's maps are made
+            else:
+                evidence = [self._host_evidence(group, index)
+                            for group in groups
+                            for index in range(group.count)]
         self.clock.settle()
         return evidence
 
-    def _read_maps(self, both) -> decode.MapEvidence:
-        """What decoding needs from one image's (19 + 38, H, W) final maps
-        (:class:`pose.decode.MapEvidence`: peaks and matched limbs, small
-        and on the host).  On a GPU the peaks are found and the PAFs read
-        on the device."""
-        params = self.params
-        if self.on_gpu:
-            return device_maps.map_evidence(both, params)
-        peaks = decode.find_smoothed_peaks(both[:entity.NUM_HEATMAPS],
-                                           params.gaussian_sigma,
-                                           params.peak_threshold)
-        return decode.map_evidence(peaks, both[entity.NUM_HEATMAPS:], params)
+    def _host_evidence(self, group: _Group, index: int
+                       ) -> decode.MapEvidence:
+        """:meth:`_evidence` of image ``index`` of a launched group on the
+        CPU, with memory that does not grow with the number of maps: the
+        18 joints' maps are upsampled (:func:`upsample_maps`) a few at a
+        time (:data:`JOINT_MAP_BYTES`) for the peaks, and the PAFs are
+        read at the line integrals' points from the network's maps
+        (:class:`pose.device_maps.UpsampledField`), unless the candidate
+        pairs are so many that upsampling the PAFs whole costs less."""
+        params, image_size = self.params, group.image_size
+        per_scale = [(maps[index], scaled_size)
+                     for maps, scaled_size in group.per_scale]
+        peaks: List[np.ndarray] = []
+        for chunk in joint_chunks(image_size):
+            heatmaps = average_maps([
+                upsample_maps(maps[chunk], scaled_size, image_size)
+                for maps, scaled_size in per_scale])
+            peaks += decode.find_smoothed_peaks(
+                heatmaps, params.gaussian_sigma,
+                params.peak_threshold)[:chunk.stop - chunk.start]
+            del heatmaps        # before the next chunk's maps are made
+        pafs = device_maps.UpsampledField(
+            [(maps[entity.NUM_HEATMAPS:], scaled_size)
+             for maps, scaled_size in per_scale], image_size)
+        samples = 2 * params.paf_samples * sum(
+            len(peaks[a]) * len(peaks[b]) for a, b in entity.LIMBS)
+        if pafs.point_cost(samples) > np.prod(pafs.shape):
+            # So many candidate pairs (untrained weights) that upsampling
+            # the PAFs whole is cheaper.
+            return decode.map_evidence(peaks, average_maps([
+                upsample_maps(maps[entity.NUM_HEATMAPS:], scaled_size,
+                              image_size)
+                for maps, scaled_size in per_scale]), params)
+        return decode.map_evidence(peaks, pafs, params,
+                                   sample=device_maps.sample_pafs)
 
     def _poses(self, evidence: List[decode.MapEvidence]) -> List[Detection]:
         return [decode.poses_from_evidence(e, self.params) for e in evidence]

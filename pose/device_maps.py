@@ -165,3 +165,48 @@ def map_evidence(maps, params: entity.InferenceParams = entity.DEFAULT_PARAMS
     heatmaps, pafs = maps[:entity.NUM_HEATMAPS], maps[entity.NUM_HEATMAPS:]
     peaks = find_peaks(heatmaps, params.gaussian_sigma, params.peak_threshold)
     return decode.map_evidence(peaks, pafs, params, sample=sample_pafs)
+
+
+class UpsampledField:
+    """Maps as :func:`upsample_maps` gives them (averaged over the search
+    scales), read only where asked: ``field[channel, y, x]`` (integer
+    arrays, broadcast together) is those values, computed from the
+    network's maps through the two resize matrices, so the (C, H, W) maps
+    at image resolution never exist.  Decoding on the CPU reads the PAFs
+    so (:func:`sample_pafs` accepts a field): a 24-megapixel photo's 38 PAF
+    channels would take 3.6 GB.
+
+    Args:
+        per_scale: per search scale, ``(maps, scaled_size)``: (C, h', w')
+            float32 NumPy maps and the (h, w) of the scaled image before
+            padding.
+        image_size: (H, W) of the original image.
+
+    Attributes:
+        shape: (C, H, W).
+    """
+
+    def __init__(self, per_scale, image_size: Tuple[int, int]):
+        height, width = image_size
+        self.shape = (per_scale[0][0].shape[0], height, width)
+        self._parts = []              # per scale: (rows (H, h'), (C, W, h'))
+        for maps, (scaled_h, scaled_w) in per_scale:
+            rows = upsample_matrix(maps.shape[-2], scaled_h, height)
+            columns = upsample_matrix(maps.shape[-1], scaled_w, width)
+            across = np.ascontiguousarray(
+                (maps @ columns.T).transpose(0, 2, 1))
+            self._parts.append((rows, across))
+
+    def point_cost(self, points: int) -> int:
+        """Multiply-adds of reading ``points`` values (to weigh against
+        upsampling the whole maps)."""
+        return points * sum(rows.shape[1] for rows, _ in self._parts)
+
+    def __getitem__(self, index) -> np.ndarray:
+        channel, y, x = np.broadcast_arrays(*index)
+        total = None
+        for rows, across in self._parts:
+            # across[c, x] . rows[y]: the resize along y at each point.
+            value = np.einsum('...u,...u->...', across[channel, x], rows[y])
+            total = value if total is None else total + value
+        return (total / np.float32(len(self._parts))).astype(np.float32)

@@ -8,6 +8,7 @@ skeletons at the network's output resolution (coordinates: the chain must
 map them back to the image).
 """
 import dataclasses
+import tracemalloc
 
 import chainer
 import numpy as np
@@ -16,6 +17,7 @@ import pytest
 import entity
 from common.errors import ToolError
 from tests.fixtures import ground_truth_maps
+from pose import decode, detector as detector_module, device_maps
 from pose.detector import (DeviceError, PoseDetector, average_maps,
                            get_device, network_input, upsample_maps)
 
@@ -358,3 +360,67 @@ def test_the_network_clock_counts_each_pass(detector):
     list(detector.stream([(0, [np.zeros(shape + (3,), np.uint8)])] * 2))
     assert detector.network_seconds > once
     assert len(detector.model.calls) == 3
+
+
+# ---------------------------------------------------------------------------
+# The CPU path never makes every map at image resolution
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize('pafs_whole', [False, True])
+def test_cpu_decoding_equals_decoding_the_full_size_maps(detector,
+                                                         monkeypatch,
+                                                         pafs_whole):
+    """The PAFs read at points, or upsampled whole when that is cheaper
+    (many candidate pairs: forced here), decode as the full-size maps."""
+    if pafs_whole:
+        monkeypatch.setattr(device_maps.UpsampledField, 'point_cost',
+                            lambda self, points: float('inf'))
+    shape = (300, 500)
+    truth = people_in(shape)
+    detector.params = small_params(input_height=304)
+    detector.model = GroundTruthNet(truth, shape[0])
+    img = np.zeros(shape + (3,), np.uint8)
+    [found] = detector.predict([img])
+    full = decode.decode_poses(*detector.maps(img), detector.params)
+    assert len(found.poses) == len(truth)
+    np.testing.assert_array_equal(found.poses, full.poses)
+    np.testing.assert_allclose(found.scores, full.scores, rtol=1e-5)
+
+
+def test_joint_maps_upsampled_a_few_at_a_time_give_the_same_people(
+        detector, monkeypatch):
+    shape = (300, 500)
+    detector.params = small_params(input_height=304)
+    detector.model = GroundTruthNet(people_in(shape), shape[0])
+    img = np.zeros(shape + (3,), np.uint8)
+    [together] = detector.predict([img])
+    assert len(detector_module.joint_chunks(shape)) == 1
+    monkeypatch.setattr(detector_module, 'JOINT_MAP_BYTES',
+                        4 * 5 * shape[0] * shape[1])
+    chunks = detector_module.joint_chunks(shape)
+    assert [c.stop - c.start for c in chunks] == [5, 5, 5, 3]
+    [apart] = detector.predict([img])
+    np.testing.assert_array_equal(apart.poses, together.poses)
+    np.testing.assert_allclose(apart.scores, together.scores, rtol=1e-6)
+
+
+def test_a_large_photo_never_holds_every_full_size_map(detector):
+    """12 megapixels: the 57 maps at image resolution would take 2.7 GB;
+    the peak must stay within one run of joint maps and a few maps' worth
+    (the PAFs are read at points)."""
+    shape = (3000, 4000)
+    detector.params = small_params(input_height=368)
+    detector.model = GroundTruthNet(people_in(shape), shape[0])
+    img = np.zeros(shape + (3,), np.uint8)
+    tracemalloc.start()
+    try:
+        [found] = detector.predict([img])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    one_map = 4 * shape[0] * shape[1]
+    assert len(found.poses) == 2
+    # One run of joint maps, the image and the resize's temporaries.
+    allowed = detector_module.JOINT_MAP_BYTES + 3 * one_map
+    assert peak < allowed, (f'peak {peak / 2 ** 20:.0f} MiB, allowed '
+                            f'{allowed / 2 ** 20:.0f} MiB')

@@ -61,3 +61,21 @@ def test_map_evidence_on_the_device_decodes_as_the_cpu_path():
     np.testing.assert_array_equal(got.scores, expected.scores)
     assert all(len(m) <= min(len(evidence.peaks[a]), len(evidence.peaks[b]))
                for m, (a, b) in zip(evidence.matches, decode.LIMBS))
+
+
+@pytest.mark.parametrize('scales', [1, 2])
+def test_a_field_reads_what_the_upsampled_maps_hold(scales):
+    rng = np.random.default_rng(7)
+    per_scale = [(rng.random((38, 46, 82), dtype=np.float32), (368, 654)),
+                 (rng.random((38, 23, 41), dtype=np.float32), (184, 327))]
+    per_scale = per_scale[:scales]
+    image = (720, 1280)
+    full = detector.average_maps([detector.upsample_maps(m, s, image)
+                                  for m, s in per_scale])
+    field = device_maps.UpsampledField(per_scale, image)
+    assert field.shape == full.shape
+    channel = rng.integers(0, 38, (2, 500))
+    y, x = rng.integers(0, 720, (1, 500)), rng.integers(0, 1280, (1, 500))
+    got = field[channel, y, x]
+    assert got.shape == (2, 500) and got.dtype == np.float32
+    np.testing.assert_allclose(got, full[channel, y, x], rtol=0, atol=2e-6)

@@ -10,11 +10,13 @@ rose above what the imports took) with the slim networks (plumbing: the
 full-size maps, whose memory this is about, have the same 19 + 38 channels
 at any network width).
 
-The frames are 1280 x 720, so one frame's full-size maps (57 float32 maps,
-210 MB) dominate, and the network input is 64 pixels high, so the network's
-own activations are small: keeping every frame's full-size maps of a batch
-of 8 (as the detector once did: 0.87 GB peak at ``--batch 1``, 8.94 GB at
-``--batch 40``) shows as 7 * 210 MB more.
+The frames are 1280 x 720, so one frame's maps at image resolution
+dominate (the 18 joint maps the CPU path makes, 63 MB; all 57 would be
+210 MB), and the network input is 64 pixels high, so the network's own
+activations are small: keeping every frame's full-size maps of a batch of
+8 (as the detector once did: 0.87 GB peak at ``--batch 1``, 8.94 GB at
+``--batch 40``) shows as 7 * 210 MB more, and even keeping one extra
+frame's joint maps exceeds the margin.
 """
 import sys
 
