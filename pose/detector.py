@@ -118,6 +118,23 @@ def average_maps(maps_per_scale: Sequence[np.ndarray]) -> np.ndarray:
     return total / len(maps_per_scale)
 
 
+def upsampled_average(per_scale: Sequence[Tuple[np.ndarray, Tuple[int, int]]],
+                      channels: slice, image_size: Tuple[int, int]
+                      ) -> np.ndarray:
+    """(c, H, W) float32: ``channels`` of one image's network maps at image
+    resolution (:func:`upsample_maps`), averaged over the search scales.
+
+    Args:
+        per_scale: per scale, ``(maps, scaled_size)``: (C, h', w') maps and
+            the (h, w) of the scaled image before padding.
+        channels: the channels to upsample.
+        image_size: (H, W) of the original image.
+    """
+    return average_maps([upsample_maps(maps[channels], scaled_size,
+                                       image_size)
+                         for maps, scaled_size in per_scale])
+
+
 class DeviceError(ToolError):
     """The requested device cannot be used; the message says what to do."""
 
@@ -363,25 +380,23 @@ class PoseDetector:
                      for maps, scaled_size in group.per_scale]
         peaks: List[np.ndarray] = []
         for chunk in joint_chunks(image_size):
-            heatmaps = average_maps([
-                upsample_maps(maps[chunk], scaled_size, image_size)
-                for maps, scaled_size in per_scale])
+            heatmaps = upsampled_average(per_scale, chunk, image_size)
             peaks += decode.find_smoothed_peaks(
                 heatmaps, params.gaussian_sigma,
                 params.peak_threshold)[:chunk.stop - chunk.start]
             del heatmaps        # before the next chunk's maps are made
+        paf_channels = slice(entity.NUM_HEATMAPS, None)
         pafs = device_maps.UpsampledField(
-            [(maps[entity.NUM_HEATMAPS:], scaled_size)
+            [(maps[paf_channels], scaled_size)
              for maps, scaled_size in per_scale], image_size)
         samples = 2 * params.paf_samples * sum(
             len(peaks[a]) * len(peaks[b]) for a, b in entity.LIMBS)
         if pafs.point_cost(samples) > np.prod(pafs.shape):
             # So many candidate pairs (untrained weights) that upsampling
             # the PAFs whole is cheaper.
-            return decode.map_evidence(peaks, average_maps([
-                upsample_maps(maps[entity.NUM_HEATMAPS:], scaled_size,
-                              image_size)
-                for maps, scaled_size in per_scale]), params)
+            return decode.map_evidence(
+                peaks, upsampled_average(per_scale, paf_channels, image_size),
+                params)
         return decode.map_evidence(peaks, pafs, params,
                                    sample=device_maps.sample_pafs)
 
