@@ -338,14 +338,19 @@ def decoding(bench: Bench, found, frame: np.ndarray, key: str) -> None:
     from its final maps, with the number of peaks and people."""
     from pose import device_maps
     import entity
-    both = next(found._image_maps(found._launch(found._prepare([frame]))))
-    seconds = bench.median(lambda: found._poses([found._read_maps(both)]))
+    from pose import decode
     params = found.params
+    both = next(found._image_maps(found._launch(found._prepare([frame]))))
+
+    def decode_both():
+        return decode.poses_from_evidence(
+            device_maps.map_evidence(both, params), params)
+    seconds = bench.median(decode_both)
     heatmaps = both[:entity.NUM_HEATMAPS]
     peaks = (device_maps.find_peaks(heatmaps, params.gaussian_sigma,
                                     params.peak_threshold))
     count = int(sum(len(p) for p in peaks))
-    [people] = map(len, found._poses([found._read_maps(both)]))
+    people = len(decode_both())
     bench.results.setdefault('decoding', {})[key] = {
         'ms': 1e3 * seconds, 'peaks': count, 'people': people,
         'pathological': count > MANY_PEAKS}
