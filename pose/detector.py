@@ -118,20 +118,22 @@ def average_maps(maps_per_scale: Sequence[np.ndarray]) -> np.ndarray:
     return total / len(maps_per_scale)
 
 
-def upsampled_average(per_scale: Sequence[Tuple[np.ndarray, Tuple[int, int]]],
-                      channels: slice, image_size: Tuple[int, int]
-                      ) -> np.ndarray:
+def upsampled_average(per_scale: Sequence[Tuple[Any, Tuple[int, int]]],
+                      channels: slice, image_size: Tuple[int, int],
+                      upsample=None):
     """(c, H, W) float32: ``channels`` of one image's network maps at image
-    resolution (:func:`upsample_maps`), averaged over the search scales.
+    resolution, averaged over the search scales.
 
     Args:
         per_scale: per scale, ``(maps, scaled_size)``: (C, h', w') maps and
             the (h, w) of the scaled image before padding.
         channels: the channels to upsample.
         image_size: (H, W) of the original image.
+        upsample: :func:`upsample_maps` (default; NumPy) or
+            :func:`pose.device_maps.upsample_maps` (any device).
     """
-    return average_maps([upsample_maps(maps[channels], scaled_size,
-                                       image_size)
+    upsample = upsample or upsample_maps
+    return average_maps([upsample(maps[channels], scaled_size, image_size)
                          for maps, scaled_size in per_scale])
 
 
@@ -337,9 +339,9 @@ class PoseDetector:
                     else upsample_maps)
         for group in groups:
             for index in range(group.count):
-                yield average_maps([
-                    upsample(maps[index], scaled_size, group.image_size)
-                    for maps, scaled_size in group.per_scale])
+                yield upsampled_average(
+                    [(maps[index], size) for maps, size in group.per_scale],
+                    slice(None), group.image_size, upsample)
 
     def _evidence(self, groups: List[_Group]) -> List[decode.MapEvidence]:
         """Per image of launched groups, what decoding needs from its maps
@@ -386,22 +388,26 @@ class PoseDetector:
                 params.peak_threshold)[:chunk.stop - chunk.start]
             del heatmaps        # before the next chunk's maps are made
         paf_channels = slice(entity.NUM_HEATMAPS, None)
-        pafs = device_maps.UpsampledField(
-            [(maps[paf_channels], scaled_size)
-             for maps, scaled_size in per_scale], image_size)
+        paf_maps = [(maps[paf_channels], scaled_size)
+                    for maps, scaled_size in per_scale]
         samples = 2 * params.paf_samples * sum(
             len(peaks[a]) * len(peaks[b]) for a, b in entity.LIMBS)
-        if pafs.point_cost(samples) > np.prod(pafs.shape):
+        if (device_maps.UpsampledField.point_cost(paf_maps, samples)
+                > entity.NUM_PAF_CHANNELS * image_size[0] * image_size[1]):
             # So many candidate pairs (untrained weights) that upsampling
             # the PAFs whole is cheaper.
             return decode.map_evidence(
-                peaks, upsampled_average(per_scale, paf_channels, image_size),
+                peaks, upsampled_average(paf_maps, slice(None), image_size),
                 params)
-        return decode.map_evidence(peaks, pafs, params,
-                                   sample=device_maps.sample_pafs)
+        return decode.map_evidence(
+            peaks, device_maps.UpsampledField(paf_maps, image_size), params,
+            sample=device_maps.sample_pafs)
 
-    def _poses(self, evidence: List[decode.MapEvidence]) -> List[Detection]:
-        return [decode.poses_from_evidence(e, self.params) for e in evidence]
+    def _finish(self, groups: List[_Group]) -> List[Detection]:
+        """The people of launched groups: :meth:`_evidence`, then the
+        assembly on the host."""
+        return [decode.poses_from_evidence(e, self.params)
+                for e in self._evidence(groups)]
 
     # -- entry points -------------------------------------------------------
 
@@ -434,10 +440,10 @@ class PoseDetector:
         for payload, images in batches:
             launched = self._launch(self._prepare(images))
             if in_flight:
-                yield in_flight[0], self._poses(self._evidence(in_flight[1]))
+                yield in_flight[0], self._finish(in_flight[1])
             in_flight = (payload, launched)
         if in_flight:
-            yield in_flight[0], self._poses(self._evidence(in_flight[1]))
+            yield in_flight[0], self._finish(in_flight[1])
 
     def predict(self, images: Sequence[np.ndarray]) -> List[Detection]:
         """Find every person in each image.
@@ -453,8 +459,7 @@ class PoseDetector:
         Returns:
             One :class:`Detection` per image, in input order.
         """
-        return self._poses(self._evidence(self._launch(self._prepare(
-            images))))
+        return self._finish(self._launch(self._prepare(images)))
 
     def maps(self, img: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Final-stage maps at image resolution, averaged over the scales.

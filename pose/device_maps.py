@@ -197,10 +197,12 @@ class UpsampledField:
                 (maps @ columns.T).transpose(0, 2, 1))
             self._parts.append((rows, across))
 
-    def point_cost(self, points: int) -> int:
-        """Multiply-adds of reading ``points`` values (to weigh against
-        upsampling the whole maps)."""
-        return points * sum(rows.shape[1] for rows, _ in self._parts)
+    @staticmethod
+    def point_cost(per_scale, points: int) -> int:
+        """Multiply-adds of reading ``points`` values from a field of
+        ``per_scale`` (to weigh against upsampling the whole maps, before
+        making the field)."""
+        return points * sum(maps.shape[-2] for maps, _ in per_scale)
 
     def __getitem__(self, index) -> np.ndarray:
         channel, y, x = np.broadcast_arrays(*index)

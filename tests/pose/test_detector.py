@@ -336,7 +336,7 @@ def test_a_stream_starts_the_next_batch_before_handing_one_out(
             events.append(name)
             return method(self, *args)
         monkeypatch.setattr(PoseDetector, name, recorded)
-    for name in ('_prepare', '_evidence', '_launch', '_poses'):
+    for name in ('_prepare', '_evidence', '_launch'):
         spy(name, getattr(PoseDetector, name))
     shape = (120, 160)
     detector.model = GroundTruthNet(people_in(shape), shape[0])
@@ -345,9 +345,9 @@ def test_a_stream_starts_the_next_batch_before_handing_one_out(
         events.append(f'out {k}')
     assert events == [
         '_prepare', '_launch',
-        '_prepare', '_launch', '_evidence', '_poses', 'out 0',
-        '_prepare', '_launch', '_evidence', '_poses', 'out 1',
-        '_evidence', '_poses', 'out 2']
+        '_prepare', '_launch', '_evidence', 'out 0',
+        '_prepare', '_launch', '_evidence', 'out 1',
+        '_evidence', 'out 2']
 
 
 def test_the_network_clock_counts_each_pass(detector):
@@ -374,7 +374,7 @@ def test_cpu_decoding_equals_decoding_the_full_size_maps(detector,
     (many candidate pairs: forced here), decode as the full-size maps."""
     if pafs_whole:
         monkeypatch.setattr(device_maps.UpsampledField, 'point_cost',
-                            lambda self, points: float('inf'))
+                            lambda per_scale, points: float('inf'))
     shape = (300, 500)
     truth = people_in(shape)
     detector.params = small_params(input_height=304)
